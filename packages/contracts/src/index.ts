@@ -1,1 +1,47 @@
-export {};
+// @baton/contracts: the language every part of Baton speaks. Depends on zod only.
+
+export { DNS1035_LABEL, DNS1123_LABEL, IMAGE_REFERENCE, MAX_APP_NAME, RELEASE_ID, imageTag } from "./names.js";
+export { formatPath, reasonsFromZod } from "./reasons.js";
+export type { Reason } from "./reasons.js";
+export {
+  IntakeBody,
+  PodTemplate,
+  PostReleaseActivity,
+  ReleaseSpec,
+  SecretKeyRef,
+  TestCheck,
+} from "./spec.js";
+export type { ReleaseSpecInput } from "./spec.js";
+export {
+  ActivityResult,
+  CheckResult,
+  DeadlinePhase,
+  EVENTS,
+  EVENT_NAMES,
+  Failure,
+  Stage,
+  WarmupResult,
+  eventNameOfToken,
+  eventToken,
+} from "./events.js";
+export type { EventData, EventDataInput, EventName } from "./events.js";
+export {
+  CloudEventEnvelope,
+  decodeEvent,
+  encodeEvent,
+  eventId,
+  eventNameOfType,
+  eventType,
+  makeEvent,
+  parseEvent,
+  toWire,
+} from "./envelope.js";
+export type { AnyEvent, BatonEvent, MakeEventOptions, ParseResult } from "./envelope.js";
+export { DEFAULT_PREFIX, INTAKE_SUBJECT, NO_NAME, subjects } from "./subjects.js";
+export type { Subjects } from "./subjects.js";
+export { FORBIDDEN_NAMESPACES, MAX_INTAKE_BYTES, namespaceRefusal, parseIntake } from "./intake.js";
+export type { IntakePolicy, IntakeRefusal, IntakeRequest, IntakeResult } from "./intake.js";
+export { PHASES, TERMINAL_PHASES, TRANSITIONS, isTerminal, replay, transition } from "./state.js";
+export type { Phase, ReleaseOutcome, ReleaseState, ReplayStep, TransitionResult } from "./state.js";
+export { jsonSchemas } from "./json-schema.js";
+export type { SchemaFile } from "./json-schema.js";

@@ -1,0 +1,315 @@
+import type { AnyEvent, BatonEvent } from "./envelope.js";
+import type { ActivityResult, CheckResult, DeadlinePhase, EventName, Failure, Stage, WarmupResult } from "./events.js";
+import type { Reason } from "./reasons.js";
+import type { ReleaseSpec } from "./spec.js";
+
+// The release state machine: one pure reducer, (state, event) → state or a refusal with its
+// reason. No I/O and no clock: times come from the events, so a replay of a release's events
+// rebuilds the very state the services stored. Services, `baton replay` and the tests share it.
+
+export type Phase =
+  | "requested" // accepted at the intake; the planner has not planned it yet
+  | "planned" // revision chosen, app locked; pod-manager is bringing v2 up
+  | "validating" // enough v2 pods Ready; the validator sends test and warm-up traffic to v2
+  | "awaiting_promotion" // validation passed and promotion is manual: waits for PromotionApproved
+  | "promoting" // the traffic-switcher is moving production traffic to v2
+  | "switched" // production on v2; v1 still runs for shutdown.delaySeconds (the fast-rollback window)
+  | "draining" // v1 told to shut down (scaled to zero); its pods finish in-flight work
+  | "finalizing" // grace period over: the rest of v1 forced down, post-release activities run
+  | "rolling_back" // v2 being torn down; production switched back to v1 first where it had moved
+  | "completed" // terminal: v2 serves production, v1 is gone
+  | "rolled_back" // terminal: production on v1 (or nothing, on a first release), v2 gone
+  | "failed" // terminal: a stage could not finish; `outcome` names the stage and the cause
+  | "rejected"; // terminal: the request was refused before anything was created
+
+export const PHASES: readonly Phase[] = [
+  "requested", "planned", "validating", "awaiting_promotion", "promoting", "switched", "draining",
+  "finalizing", "rolling_back", "completed", "rolled_back", "failed", "rejected",
+];
+
+export const TERMINAL_PHASES: ReadonlySet<Phase> = new Set(["completed", "rolled_back", "failed", "rejected"]);
+
+export function isTerminal(phase: Phase): boolean {
+  return TERMINAL_PHASES.has(phase);
+}
+
+export interface ReleaseOutcome {
+  readonly reason: string;
+  readonly failures: readonly Failure[];
+  readonly reasons: readonly Reason[];
+  readonly stage: Stage | null;
+}
+
+export interface ReleaseState {
+  readonly releaseId: string;
+  readonly app: string | null;
+  readonly namespace: string | null;
+  readonly phase: Phase;
+  readonly spec: ReleaseSpec | null;
+  readonly revision: number | null;
+  readonly previousRevision: number | null;
+  readonly fence: number | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** When the release entered each phase it went through. */
+  readonly enteredAt: Partial<Record<Phase, string>>;
+  /** Ids of the events applied, in order; an event applied twice changes nothing. */
+  readonly applied: readonly string[];
+  readonly lastEvent: EventName;
+  /** Rolling back after production moved to v2: the traffic-switcher must switch back first. */
+  readonly needsSwitchBack: boolean;
+  readonly pods: { readonly ready: number; readonly desired: number } | null;
+  readonly validation: { readonly checks: readonly CheckResult[]; readonly warmup: WarmupResult | null } | null;
+  readonly approvedBy: string | null;
+  readonly abort: { readonly by: string; readonly reason: string } | null;
+  readonly drain: { readonly pods: number; readonly gracePeriodSeconds: number } | null;
+  readonly forcedPods: number | null;
+  readonly postRelease: readonly ActivityResult[];
+  readonly deadlinesExceeded: readonly DeadlinePhase[];
+  readonly outcome: ReleaseOutcome | null;
+}
+
+export type TransitionResult =
+  | { readonly kind: "applied"; readonly state: ReleaseState }
+  | { readonly kind: "duplicate"; readonly state: ReleaseState }
+  | { readonly kind: "refused"; readonly reason: string };
+
+type From = Phase | "none";
+type Guard<N extends EventName> = (s: ReleaseState, e: BatonEvent<N>) => string | undefined;
+interface Rule<N extends EventName> {
+  readonly from: readonly From[];
+  readonly to: Phase | ((s: ReleaseState, e: BatonEvent<N>) => Phase);
+  readonly guard?: Guard<N>;
+}
+
+const ACTIVE_PRE_SWITCH: readonly Phase[] = ["requested", "planned", "validating", "awaiting_promotion", "promoting"];
+const NON_TERMINAL: readonly Phase[] = PHASES.filter((p) => !TERMINAL_PHASES.has(p));
+
+/** The transition table: for each event, the phases it may arrive in and the phase it leads to. */
+export const TRANSITIONS: { readonly [N in EventName]: Rule<N> } = {
+  ReleaseRequested: { from: ["none"], to: "requested" },
+  ReleaseRejected: { from: ["none", "requested"], to: "rejected" },
+  ReleasePlanned: { from: ["requested"], to: "planned" },
+  PodsLive: {
+    from: ["planned"],
+    to: "validating",
+    guard: (s) => (s.deadlinesExceeded.includes("planned") ? "the pods-live deadline has already passed" : undefined),
+  },
+  PodsFailed: { from: ["planned"], to: "rolling_back" },
+  ValidationPassed: {
+    from: ["validating"],
+    to: (s) => (s.spec?.promotion === "manual" ? "awaiting_promotion" : "promoting"),
+  },
+  ValidationFailed: { from: ["validating"], to: "rolling_back" },
+  PromotionApproved: {
+    from: ["awaiting_promotion"],
+    to: "promoting",
+  },
+  AbortRequested: {
+    from: [...ACTIVE_PRE_SWITCH, "switched"],
+    to: "rolling_back",
+    guard: (s) =>
+      s.phase === "switched" && s.previousRevision === null
+        ? "this is the app's first release: there is no v1 to switch back to"
+        : undefined,
+  },
+  TrafficSwitched: { from: ["promoting"], to: "switched" },
+  TrafficSwitchedBack: {
+    from: ["rolling_back"],
+    to: "rolling_back",
+    guard: (s) => (s.needsSwitchBack ? undefined : "production was not moved to v2: nothing to switch back"),
+  },
+  DrainDue: {
+    from: ["switched"],
+    to: "draining",
+    guard: (s) => (s.previousRevision === null ? "first release: there is no v1 to drain" : undefined),
+  },
+  DrainStarted: { from: ["draining"], to: "draining" },
+  ShutdownDue: { from: ["draining"], to: "finalizing" },
+  DeadlineExceeded: {
+    from: NON_TERMINAL,
+    to: (s) => (ROLL_BACK_ON_DEADLINE.has(s.phase) ? "rolling_back" : s.phase),
+    guard: (s, e) =>
+      e.data.phase === s.phase ? undefined : `stale deadline: it was set for ${e.data.phase}, the release is ${s.phase}`,
+  },
+  ReleaseCompleted: {
+    from: ["finalizing", "switched"],
+    to: "completed",
+    guard: (s) =>
+      s.phase === "switched" && s.previousRevision !== null ? "v1 has not been shut down yet (phase switched)" : undefined,
+  },
+  ReleaseRolledBack: {
+    from: ["rolling_back"],
+    to: "rolled_back",
+    guard: (s) => (s.needsSwitchBack ? "production has not been switched back to v1 yet" : undefined),
+  },
+  ReleaseFailed: { from: NON_TERMINAL, to: "failed" },
+};
+
+/**
+ * Deadlines of these phases roll the release back at once (nothing else will move it on).
+ * A missed pods-live deadline leads to PodsFailed first; a missed deadline of `requested`,
+ * `finalizing` or `rolling_back` is recorded and the stage that owns the phase ends the release.
+ */
+const ROLL_BACK_ON_DEADLINE: ReadonlySet<Phase> = new Set(["validating", "awaiting_promotion", "promoting"]);
+
+/** Applies one event to a release's state (undefined before its first event). */
+export function transition(state: ReleaseState | undefined, event: AnyEvent): TransitionResult {
+  if (state !== undefined && state.applied.includes(event.id)) return { kind: "duplicate", state };
+  if (state !== undefined && event.data.releaseId !== state.releaseId) {
+    return { kind: "refused", reason: `event of release ${event.data.releaseId} applied to ${state.releaseId}` };
+  }
+  const rule = TRANSITIONS[event.name] as Rule<EventName>;
+  const from: From = state?.phase ?? "none";
+  if (!rule.from.includes(from)) return { kind: "refused", reason: refusalReason(event.name, from) };
+  const base = state ?? initialState(event);
+  const why = rule.guard?.(base, event);
+  if (why !== undefined) return { kind: "refused", reason: `${event.name} refused: ${why}` };
+  const phase = typeof rule.to === "function" ? rule.to(base, event) : rule.to;
+  const recorded = record(base, event, phase);
+  return {
+    kind: "applied",
+    state: {
+      ...recorded,
+      phase,
+      updatedAt: event.time,
+      enteredAt: phase === base.phase && state !== undefined ? base.enteredAt : { ...base.enteredAt, [phase]: event.time },
+      applied: [...base.applied, event.id],
+      lastEvent: event.name,
+    },
+  };
+}
+
+/** Why an event cannot arrive in a phase, in words an operator can act on. */
+function refusalReason(name: EventName, from: From): string {
+  if (from === "none") return `${name} refused: the release has no state yet (its first event must be ReleaseRequested or ReleaseRejected)`;
+  if (TERMINAL_PHASES.has(from)) return `${name} refused: the release has already ended (${from})`;
+  if (name === "AbortRequested" && (from === "draining" || from === "finalizing")) {
+    return `AbortRequested refused: v1 is already shutting down (phase ${from}); production stays on v2`;
+  }
+  if (name === "PromotionApproved") {
+    return from === "validating" || from === "planned" || from === "requested"
+      ? `PromotionApproved refused: validation has not passed yet (phase ${from})`
+      : `PromotionApproved refused: the release is not waiting for promotion (phase ${from})`;
+  }
+  return `${name} refused: not expected in phase ${from}`;
+}
+
+function initialState(event: AnyEvent): ReleaseState {
+  const d = event.data;
+  return {
+    releaseId: d.releaseId,
+    app: d.app,
+    namespace: d.namespace,
+    phase: "requested",
+    spec: null,
+    revision: null,
+    previousRevision: null,
+    fence: null,
+    createdAt: event.time,
+    updatedAt: event.time,
+    enteredAt: {},
+    applied: [],
+    lastEvent: event.name,
+    needsSwitchBack: false,
+    pods: null,
+    validation: null,
+    approvedBy: null,
+    abort: null,
+    drain: null,
+    forcedPods: null,
+    postRelease: [],
+    deadlinesExceeded: [],
+    outcome: null,
+  };
+}
+
+function outcome(reason: string, extra: Partial<ReleaseOutcome> = {}): ReleaseOutcome {
+  return { reason, failures: [], reasons: [], stage: null, ...extra };
+}
+
+/** What each event records besides the phase. The switch is exhaustive: a new event must say. */
+function record(s: ReleaseState, e: AnyEvent, to: Phase): ReleaseState {
+  switch (e.name) {
+    case "ReleaseRequested":
+      return { ...s, spec: e.data.spec };
+    case "ReleaseRejected":
+      return { ...s, outcome: outcome(e.data.reasons.map((r) => r.message).join("; "), { reasons: e.data.reasons }) };
+    case "ReleasePlanned":
+      return { ...s, revision: e.data.revision, previousRevision: e.data.previousRevision, fence: e.data.fence };
+    case "PodsLive":
+      return { ...s, pods: { ready: e.data.ready, desired: e.data.desired } };
+    case "PodsFailed":
+      return { ...s, pods: { ready: e.data.ready, desired: e.data.desired }, outcome: outcome(e.data.reason, { stage: "pod-manager" }) };
+    case "ValidationPassed":
+      return { ...s, validation: { checks: e.data.checks, warmup: e.data.warmup } };
+    case "ValidationFailed":
+      return {
+        ...s,
+        validation: { checks: e.data.checks, warmup: e.data.warmup },
+        outcome: outcome(`validation failed: ${e.data.failures.map((f) => f.name).join(", ")}`, { failures: e.data.failures, stage: "validator" }),
+      };
+    case "PromotionApproved":
+      return { ...s, approvedBy: e.data.by };
+    case "AbortRequested":
+      return {
+        ...s,
+        abort: { by: e.data.by, reason: e.data.reason },
+        needsSwitchBack: s.phase === "switched" || (s.phase === "promoting" && s.previousRevision !== null),
+        outcome: outcome(`aborted by ${e.data.by}: ${e.data.reason}`, { stage: "cli" }),
+      };
+    case "TrafficSwitched":
+      return s;
+    case "TrafficSwitchedBack":
+      return { ...s, needsSwitchBack: false };
+    case "DrainDue":
+      return s;
+    case "DrainStarted":
+      return { ...s, drain: { pods: e.data.pods, gracePeriodSeconds: e.data.gracePeriodSeconds } };
+    case "ShutdownDue":
+      return s;
+    case "DeadlineExceeded":
+      return recordDeadline(s, e, to);
+    case "ReleaseCompleted":
+      return { ...s, forcedPods: e.data.forcedPods, postRelease: e.data.postRelease };
+    case "ReleaseRolledBack":
+      return { ...s, outcome: s.outcome ?? outcome(e.data.reason, { failures: e.data.failures }) };
+    case "ReleaseFailed":
+      return { ...s, outcome: outcome(e.data.cause, { stage: e.data.stage, failures: s.outcome?.failures ?? [] }) };
+  }
+}
+
+function recordDeadline(s: ReleaseState, e: BatonEvent<"DeadlineExceeded">, to: Phase): ReleaseState {
+  const deadlinesExceeded = [...s.deadlinesExceeded, e.data.phase];
+  if (to !== "rolling_back") return { ...s, deadlinesExceeded };
+  return {
+    ...s,
+    deadlinesExceeded,
+    needsSwitchBack: s.phase === "promoting" && s.previousRevision !== null,
+    outcome: outcome(`${e.data.phase} did not finish within ${e.data.deadlineSeconds}s`, {
+      failures: [{ name: `${e.data.phase}-deadline`, expected: `done within ${e.data.deadlineSeconds}s`, got: "still waiting" }],
+    }),
+  };
+}
+
+/** Replays events from nothing: the state after each, and each refusal (for `baton replay`). */
+export function replay(events: readonly AnyEvent[]): { state: ReleaseState | undefined; steps: ReplayStep[] } {
+  let state: ReleaseState | undefined;
+  const steps: ReplayStep[] = [];
+  for (const event of events) {
+    const r = transition(state, event);
+    if (r.kind === "refused") steps.push({ event, result: "refused", reason: r.reason, phase: state?.phase ?? null });
+    else {
+      state = r.state;
+      steps.push({ event, result: r.kind, phase: state.phase });
+    }
+  }
+  return { state, steps };
+}
+
+export interface ReplayStep {
+  readonly event: AnyEvent;
+  readonly result: "applied" | "duplicate" | "refused";
+  readonly phase: Phase | null;
+  readonly reason?: string;
+}

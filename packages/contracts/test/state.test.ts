@@ -1,0 +1,223 @@
+import { describe, expect, test } from "vitest";
+import {
+  EVENT_NAMES,
+  PHASES,
+  replay,
+  transition,
+  type AnyEvent,
+  type EventName,
+  type Phase,
+  type ReleaseState,
+} from "@baton/contracts";
+import { releaseEvents, spec } from "@baton/contracts/testing";
+
+const ev = releaseEvents();
+
+/** One sample of every event, with plausible data. */
+const SAMPLE: { [N in EventName]: () => AnyEvent } = {
+  ReleaseRequested: () => ev("ReleaseRequested", { spec: spec() }),
+  ReleaseRejected: () => ev("ReleaseRejected", { reasons: [{ path: "app", rule: "r", message: "app: r" }] }),
+  ReleasePlanned: () => ev("ReleasePlanned", { revision: 2, previousRevision: 1, fence: 7 }),
+  PodsLive: () => ev("PodsLive", { revision: 2, ready: 2, desired: 2 }),
+  PodsFailed: () => ev("PodsFailed", { revision: 2, ready: 0, desired: 2, reason: "timeout", pods: [] }),
+  ValidationPassed: () => ev("ValidationPassed", { revision: 2, checks: [], warmup: null }),
+  ValidationFailed: () =>
+    ev("ValidationFailed", { revision: 2, checks: [], warmup: null, failures: [{ name: "health", expected: "200", got: "500" }] }),
+  PromotionApproved: () => ev("PromotionApproved", { by: "alice" }),
+  AbortRequested: () => ev("AbortRequested", { by: "alice", reason: "bad" }),
+  TrafficSwitched: () => ev("TrafficSwitched", { from: 1, to: 2, endpoints: 2 }),
+  TrafficSwitchedBack: () => ev("TrafficSwitchedBack", { from: 2, to: 1, endpoints: 2 }),
+  DrainDue: () => ev("DrainDue", { revision: 1 }),
+  DrainStarted: () => ev("DrainStarted", { revision: 1, pods: 2, gracePeriodSeconds: 60 }),
+  ShutdownDue: () => ev("ShutdownDue", { revision: 1 }),
+  DeadlineExceeded: () => ev("DeadlineExceeded", { phase: "validating", deadlineSeconds: 300 }),
+  ReleaseCompleted: () => ev("ReleaseCompleted", { revision: 2, previousRevision: 1, forcedPods: 0, postRelease: [] }),
+  ReleaseRolledBack: () => ev("ReleaseRolledBack", { revision: 2, reason: "validation failed", failures: [] }),
+  ReleaseFailed: () => ev("ReleaseFailed", { stage: "reaper", cause: "boom" }),
+};
+
+/**
+ * The legal (phase, event) pairs, written out by hand from DESIGN.md: the reducer must accept
+ * exactly these (for a release with a v1, promotion auto, nothing pending) and refuse the rest.
+ */
+const LEGAL: { [N in EventName]: readonly (Phase | "none")[] } = {
+  ReleaseRequested: ["none"],
+  ReleaseRejected: ["none", "requested"],
+  ReleasePlanned: ["requested"],
+  PodsLive: ["planned"],
+  PodsFailed: ["planned"],
+  ValidationPassed: ["validating"],
+  ValidationFailed: ["validating"],
+  PromotionApproved: ["awaiting_promotion"],
+  AbortRequested: ["requested", "planned", "validating", "awaiting_promotion", "promoting", "switched"],
+  TrafficSwitched: ["promoting"],
+  TrafficSwitchedBack: [], // only while needsSwitchBack (tested below)
+  DrainDue: ["switched"],
+  DrainStarted: ["draining"],
+  ShutdownDue: ["draining"],
+  DeadlineExceeded: ["validating"], // the sample's deadline is for validating
+  ReleaseCompleted: ["finalizing"], // from switched only on a first release (tested below)
+  ReleaseRolledBack: ["rolling_back"],
+  ReleaseFailed: ["requested", "planned", "validating", "awaiting_promotion", "promoting", "switched", "draining", "finalizing", "rolling_back"],
+};
+
+function stateIn(phase: Phase, over: Partial<ReleaseState> = {}): ReleaseState {
+  const r = transition(undefined, SAMPLE.ReleaseRequested());
+  if (r.kind !== "applied") throw new Error("setup");
+  return { ...r.state, applied: [], phase, previousRevision: 1, revision: 2, fence: 7, ...over };
+}
+
+describe("transition table", () => {
+  for (const name of EVENT_NAMES) {
+    for (const phase of ["none", ...PHASES] as const) {
+      const legal = LEGAL[name].includes(phase);
+      test(`${name} in ${phase} is ${legal ? "applied" : "refused"}`, () => {
+        const state = phase === "none" ? undefined : stateIn(phase);
+        const r = transition(state, SAMPLE[name]());
+        expect(r.kind).toBe(legal ? "applied" : "refused");
+        if (r.kind === "refused") expect(r.reason).toMatch(new RegExp(`^${name} refused: `));
+      });
+    }
+  }
+});
+
+function walk(events: AnyEvent[], start?: ReleaseState): ReleaseState {
+  let s = start;
+  for (const e of events) {
+    const r = transition(s, e);
+    if (r.kind === "refused") throw new Error(r.reason);
+    s = r.state;
+  }
+  if (s === undefined) throw new Error("no events");
+  return s;
+}
+
+describe("a release, one event at a time", () => {
+  test("second release: every phase in order, timestamps from the events, lock fence kept", () => {
+    const e = releaseEvents("rel-2");
+    const events = [
+      e("ReleaseRequested", { spec: spec() }),
+      e("ReleasePlanned", { revision: 2, previousRevision: 1, fence: 3 }),
+      e("PodsLive", { revision: 2, ready: 2, desired: 2 }),
+      e("ValidationPassed", { revision: 2, checks: [], warmup: null }),
+      e("TrafficSwitched", { from: 1, to: 2, endpoints: 2 }),
+      e("DrainDue", { revision: 1 }),
+      e("DrainStarted", { revision: 1, pods: 2, gracePeriodSeconds: 60 }),
+      e("ShutdownDue", { revision: 1 }),
+      e("ReleaseCompleted", { revision: 2, previousRevision: 1, forcedPods: 1, postRelease: [] }),
+    ];
+    const phases: Phase[] = [];
+    let s: ReleaseState | undefined;
+    for (const event of events) {
+      s = walk([event], s);
+      phases.push(s.phase);
+    }
+    expect(phases).toEqual(["requested", "planned", "validating", "promoting", "switched", "draining", "draining", "finalizing", "completed"]);
+    expect(s?.fence).toBe(3);
+    expect(s?.forcedPods).toBe(1);
+    expect(s?.enteredAt.switched).toBe(events[4]?.time);
+    expect(s?.applied).toEqual(events.map((x) => x.id));
+  });
+
+  test("first release: switched then completed, no drain", () => {
+    const e = releaseEvents("rel-first");
+    const s = walk([
+      e("ReleaseRequested", { spec: spec() }),
+      e("ReleasePlanned", { revision: 1, previousRevision: null, fence: 1 }),
+      e("PodsLive", { revision: 1, ready: 2, desired: 2 }),
+      e("ValidationPassed", { revision: 1, checks: [], warmup: null }),
+      e("TrafficSwitched", { from: null, to: 1, endpoints: 2 }),
+      e("ReleaseCompleted", { revision: 1, previousRevision: null, forcedPods: 0, postRelease: [] }),
+    ]);
+    expect(s.phase).toBe("completed");
+    const drain = transition(stateIn("switched", { previousRevision: null }), SAMPLE.DrainDue());
+    expect(drain).toEqual({ kind: "refused", reason: "DrainDue refused: first release: there is no v1 to drain" });
+  });
+
+  test("manual promotion waits in awaiting_promotion until PromotionApproved", () => {
+    const e = releaseEvents("rel-m");
+    const s = walk([
+      e("ReleaseRequested", { spec: spec({ promotion: "manual" }) }),
+      e("ReleasePlanned", { revision: 2, previousRevision: 1, fence: 1 }),
+      e("PodsLive", { revision: 2, ready: 2, desired: 2 }),
+      e("ValidationPassed", { revision: 2, checks: [], warmup: null }),
+    ]);
+    expect(s.phase).toBe("awaiting_promotion");
+    const early = transition(stateIn("validating"), SAMPLE.PromotionApproved());
+    expect(early).toMatchObject({ kind: "refused", reason: expect.stringContaining("validation has not passed yet") });
+    expect(walk([e("PromotionApproved", { by: "alice" })], s)).toMatchObject({ phase: "promoting", approvedBy: "alice" });
+  });
+
+  test("validation failure rolls back and keeps every failed check", () => {
+    const failures = [
+      { name: "health", expected: "status 200", got: "status 500" },
+      { name: "version", expected: 'body contains "2.0.0"', got: '"1.0.0"' },
+    ];
+    const s = walk([SAMPLE.ValidationFailed(), SAMPLE.ReleaseRolledBack()], stateIn("validating"));
+    expect(s.phase).toBe("rolled_back");
+    const direct = walk([ev("ValidationFailed", { revision: 2, checks: [], warmup: null, failures })], stateIn("validating"));
+    expect(direct.outcome?.failures).toEqual(failures);
+  });
+
+  test("abort after the switch: switch back first, then roll back", () => {
+    const aborted = walk([SAMPLE.AbortRequested()], stateIn("switched"));
+    expect(aborted).toMatchObject({ phase: "rolling_back", needsSwitchBack: true });
+    expect(transition(aborted, SAMPLE.ReleaseRolledBack())).toMatchObject({
+      kind: "refused",
+      reason: expect.stringContaining("not been switched back"),
+    });
+    const back = walk([SAMPLE.TrafficSwitchedBack(), SAMPLE.ReleaseRolledBack()], aborted);
+    expect(back.phase).toBe("rolled_back");
+  });
+
+  test("abort once v1 is shutting down is refused with the reason", () => {
+    for (const phase of ["draining", "finalizing"] as const) {
+      expect(transition(stateIn(phase), SAMPLE.AbortRequested())).toEqual({
+        kind: "refused",
+        reason: `AbortRequested refused: v1 is already shutting down (phase ${phase}); production stays on v2`,
+      });
+    }
+  });
+
+  test("a missed pods-live deadline: PodsFailed, and a late PodsLive changes nothing", () => {
+    const timedOut = walk([ev("DeadlineExceeded", { phase: "planned", deadlineSeconds: 300 })], stateIn("planned"));
+    expect(timedOut.phase).toBe("planned");
+    expect(transition(timedOut, SAMPLE.PodsLive()).kind).toBe("refused");
+    expect(walk([SAMPLE.PodsFailed()], timedOut).phase).toBe("rolling_back");
+  });
+
+  test("a missed promotion deadline rolls back, switching back when production may have moved", () => {
+    const s = walk([ev("DeadlineExceeded", { phase: "promoting", deadlineSeconds: 120 })], stateIn("promoting"));
+    expect(s).toMatchObject({ phase: "rolling_back", needsSwitchBack: true });
+    expect(s.outcome?.failures[0]?.name).toBe("promoting-deadline");
+  });
+
+  test("a stale deadline changes nothing", () => {
+    const r = transition(stateIn("switched"), ev("DeadlineExceeded", { phase: "validating", deadlineSeconds: 300 }));
+    expect(r).toEqual({ kind: "refused", reason: "DeadlineExceeded refused: stale deadline: it was set for validating, the release is switched" });
+  });
+
+  test("an event applied twice changes nothing; a late event after the end is refused", () => {
+    const s = stateIn("validating");
+    const passed = SAMPLE.ValidationPassed();
+    const once = walk([passed], s);
+    expect(transition(once, passed)).toEqual({ kind: "duplicate", state: once });
+    const done = walk([SAMPLE.TrafficSwitched(), SAMPLE.ReleaseFailed()], once);
+    expect(transition(done, SAMPLE.DrainDue())).toMatchObject({ kind: "refused", reason: expect.stringContaining("already ended (failed)") });
+  });
+
+  test("replay rebuilds the same state and flags refused events", () => {
+    const e = releaseEvents("rel-r");
+    const events: AnyEvent[] = [
+      e("ReleaseRequested", { spec: spec() }),
+      e("ReleasePlanned", { revision: 2, previousRevision: 1, fence: 1 }),
+      e("AbortRequested", { by: "bob", reason: "wrong image" }),
+      e("PodsLive", { revision: 2, ready: 2, desired: 2 }),
+      e("ReleaseRolledBack", { revision: 2, reason: "aborted", failures: [] }),
+    ];
+    const r = replay(events);
+    expect(r.steps.map((x) => x.result)).toEqual(["applied", "applied", "applied", "refused", "applied"]);
+    expect(r.state?.phase).toBe("rolled_back");
+    expect(r.state?.abort).toEqual({ by: "bob", reason: "wrong image" });
+  });
+});
