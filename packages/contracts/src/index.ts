@@ -45,3 +45,5 @@ export { PHASES, TERMINAL_PHASES, TRANSITIONS, isTerminal, replay, transition } 
 export type { Phase, ReleaseOutcome, ReleaseState, ReplayStep, TransitionResult } from "./state.js";
 export { jsonSchemas } from "./json-schema.js";
 export type { SchemaFile } from "./json-schema.js";
+export { DEFAULT_DEADLINES, isDeadlinePhase, phaseDeadlineSeconds } from "./deadlines.js";
+export type { DeadlineDefaults } from "./deadlines.js";

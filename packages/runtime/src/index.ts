@@ -1,1 +1,41 @@
-export {};
+// @baton/runtime: what every service shares. Depends on @baton/contracts only (and its drivers).
+
+export { Bus } from "./bus.js";
+export type { BusOptions, PublishResult } from "./bus.js";
+export { ConfigSchema, configWith, loadConfig } from "./config.js";
+export type { Config } from "./config.js";
+export { ack, backoffMs, consume, durableName, listDeadLetters, retry, terminal } from "./consumer.js";
+export type { ConsumeHooks, ConsumerSpec, Consumption, DeadLetter, Delivery, Outcome } from "./consumer.js";
+export {
+  BatonError,
+  ConfigError,
+  ConflictError,
+  RetryableError,
+  StepError,
+  TerminalError,
+  UnavailableError,
+  isRetryable,
+  messageOf,
+  step,
+} from "./errors.js";
+export { startHealthServer } from "./http.js";
+export type { HealthServer } from "./http.js";
+export { newReleaseId } from "./ids.js";
+export { VERSION, createLogger, redactCredentials } from "./logger.js";
+export type { Logger, LoggerSettings } from "./logger.js";
+export { createMetrics } from "./metrics.js";
+export type { Metrics } from "./metrics.js";
+export { connectRedis, redisKeys } from "./redis.js";
+export type { Redis, RedisKeys } from "./redis.js";
+export { deadlinesOf, emit, eventOf, record, schedule } from "./runtime.js";
+export type { EmitData, EmitResult, Runtime, TimerPayload } from "./runtime.js";
+export { openRuntime, runMain, startService } from "./service.js";
+export type { Component, OpenOptions, OpenRuntime, ServiceHandle, StartOptions } from "./service.js";
+export { startStage } from "./stage.js";
+export type { Handler, HandlerContext, Handlers, RunningStage, StageDefinition } from "./stage.js";
+export { ReleaseStore } from "./store.js";
+export type { ApplyResult, LockResult, StoredRelease } from "./store.js";
+export { startTimerPump } from "./timer-pump.js";
+export type { PumpOptions, TimerPump } from "./timer-pump.js";
+export { TimerStore } from "./timers.js";
+export type { DueTimer, TimerSpec } from "./timers.js";

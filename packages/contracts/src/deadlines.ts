@@ -1,0 +1,50 @@
+import { DeadlinePhase as DeadlinePhaseSchema, type DeadlinePhase } from "./events.js";
+import type { ReleaseSpec } from "./spec.js";
+import type { Phase } from "./state.js";
+
+// Every phase that waits has a deadline, so no release waits forever. The spec sets the ones a
+// release owner tunes; the installation sets the rest. `switched` and `draining` need none: their
+// own timers (DrainDue, ShutdownDue) always fire.
+
+export interface DeadlineDefaults {
+  readonly requestedSeconds: number;
+  readonly promotingSeconds: number;
+  readonly rollingBackSeconds: number;
+  readonly finalizingSeconds: number;
+}
+
+export const DEFAULT_DEADLINES: DeadlineDefaults = {
+  requestedSeconds: 120,
+  promotingSeconds: 120,
+  rollingBackSeconds: 300,
+  finalizingSeconds: 300,
+};
+
+/** The deadline of a phase in seconds, or undefined for a phase that needs none. */
+export function phaseDeadlineSeconds(phase: Phase, spec: ReleaseSpec | null, d: DeadlineDefaults): number | undefined {
+  switch (phase) {
+    case "requested":
+      return d.requestedSeconds;
+    case "planned":
+      return spec?.podsLiveTimeoutSeconds;
+    case "validating":
+      return spec?.validation.timeoutSeconds;
+    case "awaiting_promotion":
+      return spec?.promotionTimeoutSeconds;
+    case "promoting":
+      return d.promotingSeconds;
+    case "finalizing":
+      // The activities' own timeouts, plus the installation's margin for forcing v1 down.
+      return d.finalizingSeconds + (spec?.postRelease.reduce((sum, a) => sum + a.timeoutSeconds, 0) ?? 0);
+    case "rolling_back":
+      return d.rollingBackSeconds;
+    default:
+      return undefined;
+  }
+}
+
+const DEADLINE_PHASES: ReadonlySet<string> = new Set(DeadlinePhaseSchema.options);
+
+export function isDeadlinePhase(phase: Phase): phase is DeadlinePhase {
+  return DEADLINE_PHASES.has(phase);
+}

@@ -1,0 +1,73 @@
+import { z } from "zod";
+import { DEFAULT_PREFIX } from "@baton/contracts";
+import { ConfigError } from "./errors.js";
+
+// Configuration is read once from the environment by a zod schema into a frozen object that is
+// passed down; every bad variable is reported together.
+
+const int = (min: number, max: number, def: number) => z.coerce.number().int().min(min).max(max).default(def);
+
+const namespaces = z
+  .string()
+  .default("*")
+  .transform((s) => (s.trim() === "*" ? ("*" as const) : s.split(",").map((x) => x.trim()).filter(Boolean)));
+
+export const ConfigSchema = z.object({
+  BATON_NATS_URL: z.string().default("nats://127.0.0.1:4222"),
+  /** A NATS credentials file (one NATS user per stage in production; see deploy/nats). */
+  BATON_NATS_CREDS: z.string().optional(),
+  BATON_NATS_USER: z.string().optional(),
+  BATON_NATS_PASSWORD: z.string().optional(),
+  BATON_REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
+  /** Prefix of every subject, stream and Redis key: one installation per prefix. */
+  BATON_PREFIX: z.string().regex(/^[a-z][a-z0-9_-]*$/, "must match [a-z][a-z0-9_-]*").default(DEFAULT_PREFIX),
+  BATON_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  BATON_LOG_PRETTY: z.stringbool().default(false),
+  /** Port of /healthz, /readyz and /metrics; 0 picks a free port. */
+  BATON_HTTP_PORT: int(0, 65_535, 8080),
+  BATON_HTTP_HOST: z.string().default("0.0.0.0"),
+  /** Namespaces releases may target: "*" (any but kube-system & co.) or a comma-separated list. */
+  BATON_ALLOWED_NAMESPACES: namespaces,
+  /** How the validator reaches a Service: cluster DNS (in-cluster) or its load-balancer address. */
+  BATON_SERVICE_ADDRESS: z.enum(["cluster-dns", "load-balancer"]).default("cluster-dns"),
+  BATON_CLUSTER_DOMAIN: z.string().default("cluster.local"),
+  KUBECONFIG: z.string().optional(),
+  /** Messages one replica of a stage handles at once (per event type). */
+  BATON_CONCURRENCY: int(1, 10_000, 256),
+  /** Deliveries before a failing message goes to the dead-letter subject. */
+  BATON_MAX_DELIVER: int(1, 100, 5),
+  BATON_ACK_WAIT_MS: int(1000, 3_600_000, 30_000),
+  BATON_DEDUP_WINDOW_MS: int(1000, 7 * 86_400_000, 24 * 3_600_000),
+  BATON_TIMER_POLL_MS: int(1, 10_000, 10),
+  BATON_TIMER_LEASE_MS: int(100, 600_000, 10_000),
+  /** Deadlines of the phases whose length the spec does not set (seconds). */
+  BATON_DEADLINE_REQUESTED_S: int(1, 86_400, 120),
+  BATON_DEADLINE_PROMOTING_S: int(1, 86_400, 120),
+  BATON_DEADLINE_ROLLING_BACK_S: int(1, 86_400, 300),
+  BATON_DEADLINE_FINALIZING_S: int(1, 86_400, 300),
+  /** How long the state of an ended release is kept in Redis. */
+  BATON_RETENTION_DAYS: int(1, 3650, 30),
+});
+
+export type Config = Readonly<z.output<typeof ConfigSchema>>;
+
+/** Reads and checks the environment; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const r = ConfigSchema.safeParse(env);
+  if (!r.success) {
+    throw new ConfigError(r.error.issues.map((i) => problem(String(i.path[0]), i.message, env[String(i.path[0])])));
+  }
+  return Object.freeze(r.data);
+}
+
+function problem(key: string, message: string, value: string | undefined): string {
+  const shown = /URL|PASSWORD|CREDS/.test(key) ? "(hidden)" : JSON.stringify(value);
+  return `${key}: ${message} (got ${shown})`;
+}
+
+/** A config for tests and tools: defaults plus overrides, checked the same way. */
+export function configWith(overrides: Record<string, string | number | undefined>): Config {
+  const env: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(overrides)) env[k] = v === undefined ? undefined : String(v);
+  return loadConfig(env);
+}

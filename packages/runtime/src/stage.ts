@@ -1,0 +1,134 @@
+import { decodeEvent, type AnyEvent, type BatonEvent, type EventName, type ReleaseState, type Stage } from "@baton/contracts";
+import { ack, consume, terminal, type Consumption, type Delivery, type Outcome } from "./consumer.js";
+import type { Logger } from "./logger.js";
+import { emit, eventOf, record, schedule, type EmitData, type EmitResult, type Runtime } from "./runtime.js";
+
+// A stage is a set of handlers, one per event type it consumes. For each message the runner
+// parses the event, records it into the release's state, and calls the handler only when this
+// event is the latest thing that happened to the release — so a duplicate, a late event or one the
+// state machine refuses changes nothing. The handler acts (idempotent steps) and emits.
+
+export interface HandlerContext<N extends EventName> {
+  readonly event: BatonEvent<N>;
+  /** The release's state with this event applied. */
+  readonly state: ReleaseState;
+  readonly release: { readonly releaseId: string; readonly app: string; readonly namespace: string };
+  readonly log: Logger;
+  readonly attempt: number;
+  readonly signal: AbortSignal;
+  readonly rt: Runtime;
+  /** Publishes an event of this release (when the state machine takes it) and records it. */
+  emit<M extends EventName>(name: M, data: EmitData<M>, opts?: { step?: string }): Promise<EmitResult>;
+  /** Schedules an event of this release, fired once by a timer pump. */
+  schedule<M extends EventName>(name: M, data: EmitData<M>, when: { inMs: number } | { atMs: number }): Promise<boolean>;
+  /** Live progress for people watching (not stored). */
+  progress(data: Record<string, unknown>): void;
+}
+
+export type Handler<N extends EventName> = (ctx: HandlerContext<N>) => Promise<Outcome | void>;
+
+export type Handlers = { readonly [N in EventName]?: Handler<N> };
+
+export interface StageDefinition {
+  readonly name: Stage;
+  readonly handlers: Handlers;
+}
+
+export interface RunningStage {
+  readonly name: Stage;
+  stop(): Promise<void>;
+}
+
+/** Starts one durable consumer per event type the stage handles. */
+export async function startStage(def: StageDefinition, rt: Runtime): Promise<RunningStage> {
+  const consumptions: Consumption[] = [];
+  for (const name of Object.keys(def.handlers) as EventName[]) {
+    const handler = def.handlers[name] as Handler<EventName>;
+    const spec = {
+      stage: def.name,
+      event: name,
+      concurrency: rt.config.BATON_CONCURRENCY,
+      maxDeliver: rt.config.BATON_MAX_DELIVER,
+      ackWaitMs: rt.config.BATON_ACK_WAIT_MS,
+    };
+    const log = rt.log.child({ stage: def.name });
+    consumptions.push(
+      await consume(rt.bus, spec, (d) => runHandler(rt, def.name, name, handler, d), {
+        log,
+        onOutcome: (outcome, attempt, seconds) => {
+          rt.metrics.consumed.inc({ stage: def.name, event: name, outcome });
+          rt.metrics.handlerSeconds.observe({ stage: def.name, event: name }, seconds);
+          if (attempt > 1) rt.metrics.redeliveries.inc({ stage: def.name, event: name });
+          if (outcome === "dead_letter") rt.metrics.deadLetters.inc({ stage: def.name, event: name });
+        },
+      }),
+    );
+  }
+  rt.log.info({ stage: def.name, events: Object.keys(def.handlers) }, "stage started");
+  return {
+    name: def.name,
+    async stop() {
+      await Promise.all(consumptions.map((c) => c.stop()));
+      rt.log.info({ stage: def.name }, "stage stopped");
+    },
+  };
+}
+
+async function runHandler(rt: Runtime, stage: Stage, name: EventName, handler: Handler<EventName>, d: Delivery): Promise<Outcome> {
+  const parsed = decodeEvent(d.msg.string());
+  if (!parsed.ok) return terminal(`not a valid event: ${parsed.reasons.map((r) => r.message).join("; ")}`);
+  const event = parsed.value;
+  if (event.name !== name) return terminal(`expected ${name}, got ${event.name} on ${d.msg.subject}`);
+  const { releaseId, app, namespace } = event.data;
+  const log = rt.log.child({ stage, releaseId, eventId: event.id, event: name, attempt: d.attempt, app, namespace });
+  const r = await record(rt, event);
+  if (r.kind === "refused") {
+    log.info({ reason: r.reason }, "skipped: the state machine refused the event");
+    return ack;
+  }
+  if (r.state.applied.at(-1) !== event.id) {
+    log.debug({ lastEvent: r.state.lastEvent, phase: r.state.phase }, "skipped: the release has moved on since this event");
+    return ack;
+  }
+  if (r.kind === "duplicate" && (await rt.store.isFenced(r.state))) {
+    log.warn("skipped: a newer release of the app holds the lock (fenced)");
+    return ack;
+  }
+  if (app === null || namespace === null) return ack; // only a rejected request has no app, and nothing consumes those
+  const ctx = context(rt, stage, event, r.state, { releaseId, app, namespace }, log, d);
+  return (await handler(ctx)) ?? ack;
+}
+
+function context(
+  rt: Runtime,
+  stage: Stage,
+  event: AnyEvent,
+  state: ReleaseState,
+  release: { releaseId: string; app: string; namespace: string },
+  log: Logger,
+  d: Delivery,
+): HandlerContext<EventName> {
+  const trace = event.traceparent === undefined ? {} : { traceparent: event.traceparent };
+  return {
+    event,
+    state,
+    release,
+    log,
+    attempt: d.attempt,
+    signal: d.signal,
+    rt,
+    async emit(name, data, opts = {}) {
+      const next = eventOf(rt, stage, release, name, data, { ...opts, ...trace });
+      const r = await emit(rt, stage, next as AnyEvent);
+      if (r.emitted) log.info({ emitted: name }, `emitted ${name}`);
+      else log.info({ event: name, reason: r.reason }, `not emitted: ${r.reason}`);
+      return r;
+    },
+    async schedule(name, data, when) {
+      return schedule(rt, eventOf(rt, "timer", release, name, data, trace) as AnyEvent, when);
+    },
+    progress(data) {
+      rt.bus.progress(release.releaseId, { stage, ...data });
+    },
+  } as HandlerContext<EventName>;
+}

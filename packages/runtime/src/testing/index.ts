@@ -1,0 +1,10 @@
+// Test helpers: a unique prefix per test (its own streams and Redis keys), log capture, waiting,
+// and throw-away nats-server / redis-server processes on free ports for tests that kill them.
+
+export { captureLogs } from "./logs.js";
+export type { CapturedLogs } from "./logs.js";
+export { openTestRuntime, testConfig, uniquePrefix } from "./runtime.js";
+export type { TestRuntime } from "./runtime.js";
+export { freePort, startNatsServer, startRedisServer } from "./servers.js";
+export type { ServerProcess } from "./servers.js";
+export { waitFor } from "./wait.js";

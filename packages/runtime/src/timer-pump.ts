@@ -1,0 +1,59 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Runtime, TimerPayload } from "./runtime.js";
+import type { DueTimer } from "./timers.js";
+
+// The pump: claims due timers (with a lease), publishes each one's event with the timer id as
+// Nats-Msg-Id, and deletes the timer only after JetStream acknowledged the publish. Every process
+// that runs a stage runs one; several pumps never fire a timer twice.
+
+export interface PumpOptions {
+  readonly pollMs?: number;
+  readonly leaseMs?: number;
+  readonly batch?: number;
+}
+
+export interface TimerPump {
+  stop(): Promise<void>;
+}
+
+export function startTimerPump(rt: Runtime, opts: PumpOptions = {}): TimerPump {
+  const pollMs = opts.pollMs ?? rt.config.BATON_TIMER_POLL_MS;
+  const leaseMs = opts.leaseMs ?? rt.config.BATON_TIMER_LEASE_MS;
+  const batch = opts.batch ?? 256;
+  const controller = new AbortController();
+  const log = rt.log.child({ component: "timer-pump" });
+  const done = (async () => {
+    let failures = 0;
+    while (!controller.signal.aborted) {
+      try {
+        const { now, nextDueAt, timers } = await rt.timers.claim(batch, leaseMs);
+        await Promise.all(timers.map((t) => fire(rt, t)));
+        failures = 0;
+        if (timers.length === batch) continue;
+        const wait = nextDueAt === null ? pollMs : Math.max(0, Math.min(pollMs, nextDueAt - now));
+        await sleep(wait, undefined, { signal: controller.signal });
+      } catch (err) {
+        if (controller.signal.aborted) break;
+        failures++;
+        log.warn({ err, failures }, "timer pump could not claim or fire; retrying");
+        await sleep(Math.min(5000, 100 * 2 ** failures), undefined, { signal: controller.signal }).catch(() => undefined);
+      }
+    }
+  })();
+  return {
+    async stop() {
+      controller.abort();
+      await done.catch(() => undefined);
+    },
+  };
+}
+
+async function fire(rt: Runtime, t: DueTimer): Promise<void> {
+  const payload = JSON.parse(t.payload) as TimerPayload;
+  const event = JSON.parse(payload.event) as Record<string, unknown>;
+  event.time = new Date(t.claimedAt).toISOString(); // when it fired, on Redis' clock
+  await rt.bus.publishRaw(payload.subject, JSON.stringify(event), t.id);
+  await rt.timers.ack(t.id);
+  rt.metrics.timersFired.inc();
+  rt.metrics.timerLatenessSeconds.observe(Math.max(0, t.claimedAt - t.dueAt) / 1000);
+}

@@ -1,0 +1,130 @@
+import { redisKeys, type Redis, type RedisKeys } from "./redis.js";
+
+// Timers: a sorted set of deadlines (score = due time in ms, read from Redis TIME, never the host
+// clock). A pump claims due timers with a lease (moved to an in-flight set in one script),
+// publishes each timer's event with the timer id as Nats-Msg-Id, and deletes it only after the
+// publish is acknowledged; a lease that runs out puts the timer back. So a crash anywhere fires a
+// timer at least once, the dedup window makes that once, and several pumps never fire it twice.
+// A fired timer leaves a tombstone for a day: adding it again is a no-op, like adding one that exists.
+
+// KEYS: due, data, fired. ARGV: id, payload, delay ms ('' when absolute), due at ms ('' when relative).
+const ADD = `
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 or redis.call('ZSCORE', KEYS[3], ARGV[1]) then return 0 end
+local due
+if ARGV[3] ~= '' then
+  local t = redis.call('TIME')
+  due = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[3])
+else
+  due = tonumber(ARGV[4])
+end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[1], due, ARGV[1])
+return due`;
+
+// KEYS: due, lease, data. ARGV: limit, lease ms. Returns { now, nextDue, id1, due1, payload1, ... }.
+const CLAIM = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
+for _, id in ipairs(expired) do
+  redis.call('ZREM', KEYS[2], id)
+  redis.call('ZADD', KEYS[1], now, id)
+end
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[1]))
+local out = { tostring(now), '' }
+for i = 1, #due, 2 do
+  local id = due[i]
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), id)
+  table.insert(out, id)
+  table.insert(out, due[i + 1])
+  table.insert(out, redis.call('HGET', KEYS[3], id) or '')
+end
+local nxt = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if nxt[2] then out[2] = nxt[2] end
+return out`;
+
+// KEYS: lease, data, fired. ARGV: id, tombstone ttl ms.
+const ACK = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('ZADD', KEYS[3], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[2]))
+return 1`;
+
+// KEYS: due, lease, data. ARGV: id.
+const CANCEL = `
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return redis.call('HDEL', KEYS[3], ARGV[1])`;
+
+const TOMBSTONE_MS = 86_400_000;
+
+interface TimerRedis extends Redis {
+  batonTimerAdd(due: string, data: string, fired: string, id: string, payload: string, delay: string, at: string): Promise<number>;
+  batonTimerClaim(due: string, lease: string, data: string, limit: number, leaseMs: number): Promise<string[]>;
+  batonTimerAck(lease: string, data: string, fired: string, id: string, ttlMs: number): Promise<number>;
+  batonTimerCancel(due: string, lease: string, data: string, id: string): Promise<number>;
+}
+
+export interface DueTimer {
+  readonly id: string;
+  readonly dueAt: number;
+  readonly payload: string;
+  /** Redis time when it was claimed (ms). */
+  readonly claimedAt: number;
+}
+
+export type TimerSpec = { id: string; payload: string } & ({ inMs: number } | { atMs: number });
+
+export class TimerStore {
+  private readonly redis: TimerRedis;
+  readonly keys: RedisKeys;
+
+  constructor(redis: Redis, prefix: string) {
+    this.keys = redisKeys(prefix);
+    if (!("batonTimerAdd" in redis)) {
+      redis.defineCommand("batonTimerAdd", { numberOfKeys: 3, lua: ADD });
+      redis.defineCommand("batonTimerClaim", { numberOfKeys: 3, lua: CLAIM });
+      redis.defineCommand("batonTimerAck", { numberOfKeys: 3, lua: ACK });
+      redis.defineCommand("batonTimerCancel", { numberOfKeys: 3, lua: CANCEL });
+    }
+    this.redis = redis as TimerRedis;
+  }
+
+  /** Adds a timer due in `inMs` (from Redis' clock) or at `atMs`; false when it exists or has fired. */
+  async add(timer: TimerSpec): Promise<boolean> {
+    const k = this.keys;
+    const delay = "inMs" in timer ? String(Math.max(0, Math.round(timer.inMs))) : "";
+    const at = "atMs" in timer ? String(timer.atMs) : "";
+    return (await this.redis.batonTimerAdd(k.timersDue, k.timersData, k.timersFired, timer.id, timer.payload, delay, at)) > 0;
+  }
+
+  /** Claims up to `limit` due timers for `leaseMs`; also puts back timers whose lease ran out. */
+  async claim(limit: number, leaseMs: number): Promise<{ now: number; nextDueAt: number | null; timers: DueTimer[] }> {
+    const k = this.keys;
+    const out = await this.redis.batonTimerClaim(k.timersDue, k.timersLease, k.timersData, limit, leaseMs);
+    const now = Number(out[0]);
+    const timers: DueTimer[] = [];
+    for (let i = 2; i + 2 < out.length; i += 3) {
+      timers.push({ id: out[i] as string, dueAt: Number(out[i + 1]), payload: out[i + 2] as string, claimedAt: now });
+    }
+    return { now, nextDueAt: out[1] === "" ? null : Number(out[1]), timers };
+  }
+
+  /** Deletes a fired timer, after its event was acknowledged by JetStream. */
+  async ack(id: string): Promise<void> {
+    await this.redis.batonTimerAck(this.keys.timersLease, this.keys.timersData, this.keys.timersFired, id, TOMBSTONE_MS);
+  }
+
+  async cancel(id: string): Promise<boolean> {
+    return (await this.redis.batonTimerCancel(this.keys.timersDue, this.keys.timersLease, this.keys.timersData, id)) > 0;
+  }
+
+  async pending(): Promise<number> {
+    const [due, lease] = await Promise.all([this.redis.zcard(this.keys.timersDue), this.redis.zcard(this.keys.timersLease)]);
+    return due + lease;
+  }
+}
