@@ -29,8 +29,16 @@ export { connectRedis, redisKeys } from "./redis.js";
 export type { Redis, RedisKeys } from "./redis.js";
 export { deadlinesOf, emit, eventOf, record, schedule } from "./runtime.js";
 export type { EmitData, EmitResult, Runtime, TimerPayload } from "./runtime.js";
-export { openRuntime, runMain, startService } from "./service.js";
-export type { Component, OpenOptions, OpenRuntime, ServiceHandle, StartOptions } from "./service.js";
+export { openRuntime, runMain, startService, startServices } from "./service.js";
+export type {
+  Component,
+  OpenOptions,
+  OpenRuntime,
+  ServiceHandle,
+  ServiceModule,
+  ServiceParts,
+  StartOptions,
+} from "./service.js";
 export { startStage } from "./stage.js";
 export type { Handler, HandlerContext, Handlers, RunningStage, StageDefinition } from "./stage.js";
 export { ReleaseStore } from "./store.js";
@@ -39,3 +47,22 @@ export { startTimerPump } from "./timer-pump.js";
 export type { PumpOptions, TimerPump } from "./timer-pump.js";
 export { TimerStore } from "./timers.js";
 export type { DueTimer, TimerSpec } from "./timers.js";
+export {
+  LABEL_APP,
+  LABEL_MANAGED_BY,
+  LABEL_RELEASE,
+  LABEL_REVISION,
+  MANAGED_BY,
+  deploymentName,
+  isConflict,
+  isNotFound,
+  kubeCall,
+  kubeError,
+  kubeStatus,
+  loadKubeConfig,
+  previewServiceName,
+  productionServiceName,
+  revisionOfSelector,
+  revisionSelector,
+  serviceUrl,
+} from "./kube.js";

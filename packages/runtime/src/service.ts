@@ -124,15 +124,53 @@ async function readiness(rt: OpenRuntime): Promise<string | undefined> {
   return undefined;
 }
 
+/** What a service module builds from the config: its stages and other components. */
+export interface ServiceParts {
+  readonly stages: readonly StageDefinition[];
+  readonly extra?: (rt: OpenRuntime) => Promise<Component[]>;
+  /** Releases what create() opened (clients, pools). */
+  readonly close?: () => Promise<void>;
+}
+
+/** One stage service: services/<stage>/src/index.ts exports one, main.ts runs it, `baton dev` runs all. */
+export interface ServiceModule {
+  readonly name: string;
+  create(config: Config): Promise<ServiceParts>;
+}
+
+/** Starts several service modules on one runtime (one process, shared connections). */
+export async function startServices(
+  config: Config,
+  modules: readonly ServiceModule[],
+  opts: Omit<StartOptions, "config" | "stages" | "extra" | "name"> & { name?: string } = {},
+): Promise<ServiceHandle> {
+  const parts = await Promise.all(modules.map((m) => m.create(config)));
+  const handle = await startService({
+    ...opts,
+    name: opts.name ?? modules.map((m) => m.name).join("+"),
+    config,
+    stages: parts.flatMap((p) => p.stages),
+    extra: async (rt) => (await Promise.all(parts.map((p) => p.extra?.(rt) ?? []))).flat(),
+  });
+  return {
+    ...handle,
+    async stop() {
+      await handle.stop();
+      await Promise.all(parts.map((p) => p.close?.()));
+    },
+  };
+}
+
 /**
  * The body of a service's main.ts: reads the config, starts, and stops gracefully on SIGTERM or
- * SIGINT. A bad configuration or an unreachable dependency prints one clear line and exits 2.
+ * SIGINT, finishing in-flight messages. A bad configuration or an unreachable dependency prints
+ * one clear line and exits 2.
  */
-export async function runMain(name: string, build: (config: Config) => Omit<StartOptions, "config" | "name">): Promise<void> {
+export async function runMain(modules: readonly ServiceModule[], config?: Config): Promise<ServiceHandle> {
+  const name = modules.map((m) => m.name).join("+");
   let handle: ServiceHandle;
   try {
-    const config = loadConfig();
-    handle = await startService({ name, config, ...build(config) });
+    handle = await startServices(config ?? loadConfig(), modules);
   } catch (err) {
     const text = err instanceof ConfigError || err instanceof BatonError ? err.message : messageOf(err);
     process.stderr.write(`baton ${name}: ${text}\n`);
@@ -145,4 +183,5 @@ export async function runMain(name: string, build: (config: Config) => Omit<Star
   };
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));
+  return handle;
 }

@@ -1,0 +1,112 @@
+import { ApiException, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import type { Config } from "./config.js";
+import { RetryableError, TerminalError } from "./errors.js";
+import type { Metrics } from "./metrics.js";
+
+// Kubernetes conventions every stage shares, and the few helpers around @kubernetes/client-node.
+// For app `web` at revision N: Deployment `web-N` (labels app.kubernetes.io/name=web,
+// baton.dev/revision=N), production Service `web` selecting the live revision, preview Service
+// `web-preview` selecting the candidate.
+
+export const LABEL_APP = "app.kubernetes.io/name";
+export const LABEL_REVISION = "baton.dev/revision";
+export const LABEL_RELEASE = "baton.dev/release-id";
+export const LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
+export const MANAGED_BY = "baton";
+
+export function deploymentName(app: string, revision: number): string {
+  return `${app}-${revision}`;
+}
+
+export function productionServiceName(app: string): string {
+  return app;
+}
+
+export function previewServiceName(app: string): string {
+  return `${app}-preview`;
+}
+
+/** The selector of one revision's pods (what the production and preview Services select). */
+export function revisionSelector(app: string, revision: number): Record<string, string> {
+  return { [LABEL_APP]: app, [LABEL_REVISION]: String(revision) };
+}
+
+/** The revision a selector points at, or null when it is not one of Baton's. */
+export function revisionOfSelector(selector: Record<string, string> | undefined, app: string): number | null {
+  if (selector?.[LABEL_APP] !== app) return null;
+  const rev = Number(selector[LABEL_REVISION]);
+  return Number.isInteger(rev) && rev > 0 ? rev : null;
+}
+
+/** The kubeconfig named by KUBECONFIG, or the in-cluster service account, or ~/.kube/config. */
+export function loadKubeConfig(config: Pick<Config, "KUBECONFIG">): KubeConfig {
+  const kc = new KubeConfig();
+  if (config.KUBECONFIG !== undefined && config.KUBECONFIG !== "") kc.loadFromFile(config.KUBECONFIG);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+/** The HTTP status of a Kubernetes API error, or undefined for anything else. */
+export function kubeStatus(err: unknown): number | undefined {
+  return err instanceof ApiException ? err.code : undefined;
+}
+
+export const isNotFound = (err: unknown): boolean => kubeStatus(err) === 404;
+export const isConflict = (err: unknown): boolean => kubeStatus(err) === 409;
+
+/**
+ * Wraps a Kubernetes error in Baton's families: 4xx other than 408/409/429 is terminal (the
+ * request is wrong and will stay wrong); everything else (5xx, timeouts, refused) is retryable.
+ */
+export function kubeError(what: string, err: unknown): Error {
+  const code = kubeStatus(err);
+  const detail = err instanceof ApiException ? statusMessage(err) : (err as Error)?.message ?? String(err);
+  const message = `${what}: ${code === undefined ? "" : `HTTP ${code} `}${detail}`;
+  const terminal = code !== undefined && code >= 400 && code < 500 && ![408, 409, 429].includes(code);
+  return terminal ? new TerminalError(message, { cause: err }) : new RetryableError(message, { cause: err });
+}
+
+function statusMessage(err: ApiException<unknown>): string {
+  const body = err.body;
+  if (typeof body === "string") {
+    try {
+      return (JSON.parse(body) as { message?: string }).message ?? body;
+    } catch {
+      return body;
+    }
+  }
+  return (body as { message?: string } | undefined)?.message ?? err.message;
+}
+
+/** Runs one Kubernetes API call, counting it by verb, resource and result. */
+export async function kubeCall<T>(metrics: Metrics | undefined, verb: string, resource: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    const out = await fn();
+    metrics?.kubeRequests.inc({ verb, resource, result: "ok" });
+    return out;
+  } catch (err) {
+    metrics?.kubeRequests.inc({ verb, resource, result: String(kubeStatus(err) ?? "error") });
+    throw err;
+  }
+}
+
+/**
+ * The base URL at which a Service answers: through cluster DNS when Baton runs in the cluster,
+ * or through the address its load balancer publishes (status.loadBalancer.ingress) when it runs
+ * outside — as against kube-sim, which gives every Service one on loopback.
+ */
+export async function serviceUrl(
+  core: CoreV1Api,
+  config: Pick<Config, "BATON_SERVICE_ADDRESS" | "BATON_CLUSTER_DOMAIN">,
+  namespace: string,
+  name: string,
+): Promise<string> {
+  const svc = await core.readNamespacedService({ name, namespace });
+  const port = svc.spec?.ports?.[0]?.port ?? 80;
+  if (config.BATON_SERVICE_ADDRESS === "cluster-dns") return `http://${name}.${namespace}.svc.${config.BATON_CLUSTER_DOMAIN}:${port}`;
+  const ingress = svc.status?.loadBalancer?.ingress?.[0];
+  const host = ingress?.ip ?? ingress?.hostname;
+  if (host === undefined) throw new RetryableError(`Service ${namespace}/${name} has no load-balancer address yet`);
+  const lbPort = ingress?.ports?.[0]?.port ?? port;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${lbPort}`;
+}
