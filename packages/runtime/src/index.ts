@@ -46,6 +46,8 @@ export type { ApplyResult, LockResult, StoredRelease } from "./store.js";
 export { startTimerPump } from "./timer-pump.js";
 export type { PumpOptions, TimerPump } from "./timer-pump.js";
 export { TimerStore } from "./timers.js";
+export { inSpan, newTraceparent, startTracing, traceIdOf, traceparentOf } from "./tracing.js";
+export type { Tracing } from "./tracing.js";
 export type { DueTimer, TimerSpec } from "./timers.js";
 export {
   LABEL_APP,

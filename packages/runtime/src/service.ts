@@ -10,6 +10,7 @@ import { deadlinesOf, type Runtime } from "./runtime.js";
 import { startStage, type StageDefinition } from "./stage.js";
 import { ReleaseStore } from "./store.js";
 import { startTimerPump } from "./timer-pump.js";
+import { startTracing } from "./tracing.js";
 import { TimerStore } from "./timers.js";
 
 // Wiring shared by every service's main.ts and by `baton dev`: connections, runtime, stages, the
@@ -88,6 +89,7 @@ export interface StartOptions extends OpenOptions {
 
 /** Starts stages (and extras) on one runtime; stop() finishes in-flight messages, then disconnects. */
 export async function startService(opts: StartOptions): Promise<ServiceHandle> {
+  const tracing = await startTracing(opts.name);
   const rt = await openRuntime(opts.config, opts);
   const components: Component[] = [];
   for (const def of opts.stages) components.push(await startStage(def, rt));
@@ -112,6 +114,7 @@ export async function startService(opts: StartOptions): Promise<ServiceHandle> {
         await pump?.stop();
         await http?.close();
         await rt.close();
+        await tracing.shutdown();
       })();
       return stopping;
     },

@@ -2,6 +2,7 @@ import { decodeEvent, type AnyEvent, type BatonEvent, type EventName, type Relea
 import { ack, consume, terminal, type Consumption, type Delivery, type Outcome } from "./consumer.js";
 import type { Logger } from "./logger.js";
 import { emit, eventOf, record, schedule, type EmitData, type EmitResult, type Runtime } from "./runtime.js";
+import { inSpan, traceIdOf } from "./tracing.js";
 
 // A stage is a set of handlers, one per event type it consumes. For each message the runner
 // parses the event, records it into the release's state, and calls the handler only when this
@@ -80,7 +81,8 @@ async function runHandler(rt: Runtime, stage: Stage, name: EventName, handler: H
   const event = parsed.value;
   if (event.name !== name) return terminal(`expected ${name}, got ${event.name} on ${d.msg.subject}`);
   const { releaseId, app, namespace } = event.data;
-  const log = rt.log.child({ stage, releaseId, eventId: event.id, event: name, attempt: d.attempt, app, namespace });
+  const traceId = traceIdOf(event.traceparent);
+  const log = rt.log.child({ stage, releaseId, eventId: event.id, event: name, attempt: d.attempt, app, namespace, ...(traceId ? { traceId } : {}) });
   const r = await record(rt, event);
   if (r.kind === "refused") {
     log.info({ reason: r.reason }, "skipped: the state machine refused the event");
@@ -95,8 +97,11 @@ async function runHandler(rt: Runtime, stage: Stage, name: EventName, handler: H
     return ack;
   }
   if (app === null || namespace === null) return ack; // only a rejected request has no app, and nothing consumes those
-  const ctx = context(rt, stage, event, r.state, { releaseId, app, namespace }, log, d);
-  return (await handler(ctx)) ?? ack;
+  const attributes = { "baton.stage": stage, "baton.release_id": releaseId, "baton.event": name, "baton.event_id": event.id, "baton.attempt": d.attempt };
+  return inSpan(`${stage} ${name}`, event.traceparent, attributes, async (traceparent) => {
+    const ctx = context(rt, stage, event, r.state, { releaseId, app, namespace }, log, d, traceparent);
+    return (await handler(ctx)) ?? ack;
+  });
 }
 
 function context(
@@ -107,8 +112,9 @@ function context(
   release: { releaseId: string; app: string; namespace: string },
   log: Logger,
   d: Delivery,
+  traceparent: string | undefined,
 ): HandlerContext<EventName> {
-  const trace = event.traceparent === undefined ? {} : { traceparent: event.traceparent };
+  const trace = traceparent === undefined ? {} : { traceparent };
   return {
     event,
     state,

@@ -1,0 +1,58 @@
+import { mkdir } from "node:fs/promises";
+import { homedir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { startKubeSim, type KubeSim } from "@baton/kube-sim";
+import { createLogger, loadConfig, runMain, startServices, type Config } from "@baton/runtime";
+import { stagesNamed, STAGES } from "../services.js";
+
+// serve, dev and sim: running Baton. `serve` runs chosen stages in this process (one per
+// container in production); `dev` runs all five, optionally with kube-sim as the cluster.
+
+export async function serveCommand(stages: string[]): Promise<void> {
+  await runMain(stagesNamed(stages.length > 0 ? stages : Object.keys(STAGES)));
+}
+
+export function defaultKubeconfigPath(): string {
+  return join(process.env.BATON_STATE_DIR ?? join(homedir(), ".baton"), "kubeconfig");
+}
+
+export async function startSim(opts: { port?: string; kubeconfig?: string }): Promise<{ sim: KubeSim; kubeconfig: string }> {
+  const sim = await startKubeSim({ port: Number(opts.port ?? 0) });
+  const kubeconfig = resolve(opts.kubeconfig ?? defaultKubeconfigPath());
+  await mkdir(dirname(kubeconfig), { recursive: true });
+  await sim.writeKubeconfig(kubeconfig);
+  return { sim, kubeconfig };
+}
+
+export async function simCommand(opts: { port?: string; kubeconfig?: string }): Promise<void> {
+  const { sim, kubeconfig } = await startSim(opts);
+  process.stdout.write(`kube-sim serving at ${sim.url}\nkubeconfig written to ${kubeconfig}\n  export KUBECONFIG=${kubeconfig}\n`);
+  const stop = () => void sim.close().then(() => process.exit(0));
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+export async function devCommand(opts: { sim?: boolean; kubeconfig?: string; port?: string }): Promise<void> {
+  let config: Config = loadConfig();
+  let sim: KubeSim | undefined;
+  if (opts.sim) {
+    const started = await startSim({ kubeconfig: opts.kubeconfig, port: opts.port });
+    sim = started.sim;
+    // The services reach Services through the address kube-sim publishes on each one.
+    config = loadConfig({ ...process.env, KUBECONFIG: started.kubeconfig, BATON_SERVICE_ADDRESS: "load-balancer" });
+    process.stdout.write(`kube-sim serving at ${sim.url}; kubeconfig ${started.kubeconfig}\n`);
+  } else if (opts.kubeconfig) {
+    config = loadConfig({ ...process.env, KUBECONFIG: opts.kubeconfig });
+  }
+  const log = createLogger({ service: "baton-dev", level: config.BATON_LOG_LEVEL, pretty: config.BATON_LOG_PRETTY });
+  const handle = await startServices(config, Object.values(STAGES), { name: "dev", log });
+  process.stdout.write(`baton dev: all five stages running (health and metrics on :${handle.httpPort}); Ctrl-C stops\n`);
+  const stop = () =>
+    void (async () => {
+      await handle.stop();
+      await sim?.close();
+      process.exit(0);
+    })();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}

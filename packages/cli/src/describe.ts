@@ -1,0 +1,43 @@
+import type { AnyEvent } from "@baton/contracts";
+
+/** One event in a few words a person reads at a glance. */
+export function describeEvent(e: AnyEvent): string {
+  switch (e.name) {
+    case "ReleaseRequested":
+      return `${e.data.namespace}/${e.data.app} → ${e.data.spec.image} (${e.data.spec.replicas} replicas, promotion ${e.data.spec.promotion})`;
+    case "ReleaseRejected":
+      return e.data.reasons.map((r) => r.message).join("; ");
+    case "ReleasePlanned":
+      return `revision ${e.data.revision}${e.data.previousRevision === null ? " (first release)" : ` (live: ${e.data.previousRevision})`}`;
+    case "PodsLive":
+      return `${e.data.ready}/${e.data.desired} pods Ready`;
+    case "PodsFailed":
+      return e.data.reason;
+    case "ValidationPassed":
+      return `${e.data.checks.length} checks passed${e.data.warmup ? `, warm-up ${e.data.warmup.requests} requests, ${e.data.warmup.errors} errors` : ""}`;
+    case "ValidationFailed":
+      return e.data.failures.map((f) => `${f.name}: expected ${f.expected}, got ${f.got}`).join("; ");
+    case "PromotionApproved":
+      return `by ${e.data.by}`;
+    case "AbortRequested":
+      return `by ${e.data.by}: ${e.data.reason}`;
+    case "TrafficSwitched":
+      return `production → revision ${e.data.to} (${e.data.endpoints} endpoints)`;
+    case "TrafficSwitchedBack":
+      return `production back → revision ${e.data.to}`;
+    case "DrainDue":
+      return `v1 (revision ${e.data.revision}) told to shut down`;
+    case "DrainStarted":
+      return `${e.data.pods} v1 pods draining, grace ${e.data.gracePeriodSeconds}s`;
+    case "ShutdownDue":
+      return `grace period over: forcing down what is left of revision ${e.data.revision}`;
+    case "DeadlineExceeded":
+      return `${e.data.phase} ran past its ${e.data.deadlineSeconds}s deadline`;
+    case "ReleaseCompleted":
+      return `revision ${e.data.revision} live; ${e.data.forcedPods} forced; ${e.data.postRelease.map((a) => `${a.name} ${a.ok ? "ok" : "failed"}`).join(", ") || "no post-release activities"}`;
+    case "ReleaseRolledBack":
+      return e.data.reason;
+    case "ReleaseFailed":
+      return `${e.data.stage}: ${e.data.cause}`;
+  }
+}

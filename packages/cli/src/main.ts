@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+import { Command } from "commander";
+import { VERSION } from "@baton/runtime";
+import { abortCommand, promoteCommand } from "./commands/control.js";
+import { dlqCommand, eventsCommand, listCommand, replayCommand, statusCommand } from "./commands/read.js";
+import { releaseCommand } from "./commands/release.js";
+import { demoCommand } from "./commands/demo.js";
+import { devCommand, serveCommand, simCommand } from "./commands/run.js";
+import { reportAndExit } from "./errors.js";
+
+// `baton`: release, follow and debug releases; run the stages and the simulator.
+
+const program = new Command("baton").version(VERSION).description("Release orchestrator for Kubernetes").showHelpAfterError();
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander passes (args…, options, command)
+type Action = (...args: any[]) => Promise<void>;
+
+const exitWith = (fn: (...args: never[]) => Promise<number>): Action => async (...args) => {
+  try {
+    process.exitCode = await fn(...(args as never[]));
+  } catch (err) {
+    reportAndExit(err);
+  }
+};
+const run = (fn: (...args: never[]) => Promise<void>): Action => async (...args) => {
+  try {
+    await fn(...(args as never[]));
+  } catch (err) {
+    reportAndExit(err);
+  }
+};
+
+program
+  .command("release")
+  .description("request a release (from flags or -f spec.yaml); prints its id; --watch follows it to the end")
+  .option("-f, --file <path>", "release spec, YAML or JSON (flags override its fields)")
+  .option("--app <name>")
+  .option("-n, --namespace <name>", "default: default")
+  .option("--image <ref>")
+  .option("--replicas <n>")
+  .option("--live-threshold <n>")
+  .option("--port <n>")
+  .option("--promotion <auto|manual>")
+  .option("--shutdown-delay <seconds>")
+  .option("--grace-period <seconds>")
+  .option("--release-id <id>", "your own id: the same id again is the same release")
+  .option("--by <who>", "recorded as the requester")
+  .option("-w, --watch", "follow the release to its end; exit 0 completed, 1 failed, 3 rolled back, 4 rejected")
+  .option("--timeout <seconds>", "stop watching after this long (exit 5)", "3600")
+  .option("--json", "machine-readable output")
+  .action(exitWith(releaseCommand as never));
+
+program.command("status [releaseId]").description("a release's state (or the recent ones)").option("--json").action(exitWith(statusCommand as never));
+program.command("list").description("recent releases with phase and age").option("--json").option("--limit <n>", "how many", "20").action(exitWith(((f: object) => listCommand(f)) as never));
+program.command("events <releaseId>").description("a release's events from the stream, as a timeline").option("--json", "one JSON event a line").action(exitWith(eventsCommand as never));
+program.command("replay <releaseId>").description("re-run the state machine over a release's events and compare with Redis").option("--json").action(exitWith(replayCommand as never));
+program.command("promote <releaseId>").description("approve a release waiting for manual promotion").option("--by <who>").option("--json").action(exitWith(promoteCommand as never));
+program
+  .command("abort <releaseId>")
+  .description("roll a release back (switching production back to v1 while v1 still runs)")
+  .option("--reason <text>")
+  .option("--by <who>")
+  .option("--json")
+  .action(exitWith(abortCommand as never));
+program.command("dlq").description("messages parked in the dead-letter stream, with their errors").option("--json").action(exitWith(dlqCommand as never));
+program
+  .command("dev")
+  .description("run all five stages in this process")
+  .option("--sim", "also start kube-sim, the simulated cluster, in this process")
+  .option("--kubeconfig <path>", "with --sim: where to write its kubeconfig; without: the cluster to use")
+  .option("--port <n>", "kube-sim's API port (default: any free port)")
+  .action(run(devCommand as never));
+program.command("serve <stages...>").description("run the named stages (planner, pod-manager, validator, traffic-switcher, reaper)").action(run(serveCommand as never));
+program
+  .command("sim")
+  .description("start kube-sim alone and write its kubeconfig")
+  .option("--kubeconfig <path>", "default: ~/.baton/kubeconfig")
+  .option("--port <n>", "API port (default: any free port)")
+  .action(run(simCommand as never));
+
+program
+  .command("demo")
+  .description("kube-sim and all stages in this process: v1, then v2 under production traffic, then a v3 that is rolled back")
+  .option("--kubeconfig <path>", "where to write kube-sim's kubeconfig")
+  .action(exitWith(demoCommand as never));
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,177 @@
+import type { AnyEvent, ReleaseState } from "@baton/contracts";
+import { describeEvent } from "./describe.js";
+import { bar, color, duration } from "./format.js";
+
+// How `release --watch` shows a release: in a terminal, a live list of stages with a tick or a
+// cross and its duration, pods Ready n/m, validation and warm-up bars, the shutdown countdown;
+// elsewhere, one plain line per event.
+
+export interface Display {
+  event(e: AnyEvent, state: ReleaseState | undefined): void;
+  progress(p: Record<string, unknown>): void;
+  end(): void;
+}
+
+export function plainDisplay(out: NodeJS.WritableStream = process.stdout): Display {
+  let previous: number | undefined;
+  return {
+    event(e) {
+      const t = Date.parse(e.time);
+      const delta = previous === undefined ? "" : `+${duration(t - previous)}`;
+      previous = t;
+      out.write(`${e.time}  ${delta.padStart(8)}  ${e.name.padEnd(19)}  ${describeEvent(e)}\n`);
+    },
+    progress() {},
+    end() {},
+  };
+}
+
+type Status = "pending" | "running" | "done" | "failed" | "skipped";
+interface Row {
+  label: string;
+  status: Status;
+  detail: string;
+  start?: number;
+  end?: number;
+}
+
+const KEYS = ["plan", "pods", "validation", "promotion", "switch", "drain", "shutdown", "rollback"] as const;
+type Key = (typeof KEYS)[number];
+
+const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+export function ttyDisplay(releaseId: string, out: NodeJS.WriteStream = process.stdout): Display {
+  const rows = new Map<Key, Row>(
+    [
+      ["plan", "plan"],
+      ["pods", "pods live"],
+      ["validation", "validation"],
+      ["promotion", "promotion"],
+      ["switch", "switch traffic"],
+      ["drain", "drain v1"],
+      ["shutdown", "shut down v1"],
+      ["rollback", "roll back"],
+    ].map(([k, label]) => [k as Key, { label: label as string, status: "pending", detail: "" }]),
+  );
+  let state: ReleaseState | undefined;
+  let drawn = 0;
+  let tick = 0;
+  let header = `release ${releaseId}`;
+  const set = (k: Key, status: Status, detail: string | undefined, at: number) => {
+    const r = rows.get(k) as Row;
+    if (status === "running" && r.start === undefined) r.start = at;
+    if ((status === "done" || status === "failed") && r.end === undefined) r.end = at;
+    r.status = status;
+    if (detail !== undefined) r.detail = detail;
+  };
+  const draw = () => {
+    const lines = [color.bold(header), ...KEYS.filter((k) => visible(k, rows, state)).map((k) => line(rows.get(k) as Row, tick))];
+    const countdown = countdownLine(state);
+    if (countdown) lines.push(color.dim(`  ${countdown}`));
+    let text = drawn > 0 ? `\x1b[${drawn}A` : "";
+    for (const l of lines) text += `\x1b[2K${l}\n`;
+    for (let i = lines.length; i < drawn; i++) text += "\x1b[2K\n";
+    out.write(text);
+    drawn = Math.max(drawn, lines.length);
+  };
+  const timer = setInterval(() => {
+    tick++;
+    draw();
+  }, 100);
+  return {
+    event(e, s) {
+      state = s ?? state;
+      if (e.name === "ReleaseRequested") header = `release ${releaseId}  ${describeEvent(e)}`;
+      applyEvent(e, set, s);
+      draw();
+    },
+    progress(p) {
+      const pods = p.pods as { ready: number; desired: number } | undefined;
+      if (pods && rows.get("pods")?.status === "running") set("pods", "running", `Ready ${pods.ready}/${pods.desired}`, Date.now());
+      const v = p.validation as { testsDone: number; tests: number; warmupDone: number; warmupTotal: number; errors: number } | undefined;
+      if (v && rows.get("validation")?.status === "running") {
+        const warm = v.warmupTotal > 0 ? `  warm-up ${bar(v.warmupDone, v.warmupTotal)} ${v.warmupDone}/${v.warmupTotal} (${v.errors} errors)` : "";
+        set("validation", "running", `tests ${bar(v.testsDone, v.tests, 10)} ${v.testsDone}/${v.tests}${warm}`, Date.now());
+      }
+    },
+    end() {
+      clearInterval(timer);
+      draw();
+    },
+  };
+}
+
+function applyEvent(e: AnyEvent, set: (k: Key, s: Status, d: string | undefined, at: number) => void, s: ReleaseState | undefined): void {
+  const at = Date.parse(e.time);
+  const d = describeEvent(e);
+  switch (e.name) {
+    case "ReleaseRequested":
+      return set("plan", "running", "", at);
+    case "ReleaseRejected":
+      return set("plan", "failed", d, at);
+    case "ReleasePlanned":
+      set("plan", "done", d, at);
+      return set("pods", "running", `Ready 0/${s?.spec?.replicas ?? "?"}`, at);
+    case "PodsLive":
+      set("pods", "done", d, at);
+      return set("validation", "running", "", at);
+    case "PodsFailed":
+      return set("pods", "failed", d, at);
+    case "ValidationPassed":
+      set("validation", "done", d, at);
+      return set(s?.spec?.promotion === "manual" ? "promotion" : "switch", "running", s?.spec?.promotion === "manual" ? `waiting: baton promote ${e.data.releaseId}` : "", at);
+    case "ValidationFailed":
+      return set("validation", "failed", d, at);
+    case "PromotionApproved":
+      set("promotion", "done", d, at);
+      return set("switch", "running", "", at);
+    case "TrafficSwitched":
+      set("switch", "done", d, at);
+      return set("drain", "running", "", at);
+    case "DrainDue":
+      return set("drain", "running", d, at);
+    case "DrainStarted":
+      set("drain", "done", d, at);
+      return set("shutdown", "running", "", at);
+    case "ShutdownDue":
+      return set("shutdown", "running", d, at);
+    case "ReleaseCompleted":
+      set("drain", s?.previousRevision === null ? "skipped" : "done", s?.previousRevision === null ? "first release: no v1" : undefined, at);
+      return set("shutdown", s?.previousRevision === null ? "skipped" : "done", d, at);
+    case "AbortRequested":
+    case "DeadlineExceeded":
+      return s?.phase === "rolling_back" ? set("rollback", "running", d, at) : undefined;
+    case "TrafficSwitchedBack":
+      return set("rollback", "running", d, at);
+    case "ReleaseRolledBack":
+      return set("rollback", "done", d, at);
+    case "ReleaseFailed":
+      return set("rollback", "failed", d, at);
+  }
+}
+
+function visible(k: Key, rows: Map<Key, Row>, s: ReleaseState | undefined): boolean {
+  if (k === "promotion") return s?.spec?.promotion === "manual";
+  if (k === "rollback") return rows.get(k)?.status !== "pending";
+  return true;
+}
+
+function line(r: Row, tick: number): string {
+  const icon = { pending: color.dim("·"), running: color.yellow(SPINNER[tick % SPINNER.length] ?? "*"), done: color.green("✓"), failed: color.red("✗"), skipped: color.dim("-") }[r.status];
+  const took = r.start !== undefined ? duration((r.end ?? Date.now()) - r.start) : "";
+  return `  ${icon} ${r.label.padEnd(15)} ${took.padStart(8)}  ${r.detail}`;
+}
+
+function countdownLine(s: ReleaseState | undefined): string | undefined {
+  if (s?.spec === null || s === undefined) return undefined;
+  const left = (from: string | undefined, seconds: number) => (from === undefined ? undefined : Date.parse(from) + seconds * 1000 - Date.now());
+  if (s.phase === "switched") {
+    const ms = left(s.enteredAt.switched, s.spec.shutdown.delaySeconds);
+    return ms === undefined ? undefined : `v1 keeps running for fast rollback: shutdown starts in ${duration(Math.max(0, ms))}`;
+  }
+  if (s.phase === "draining") {
+    const ms = left(s.enteredAt.draining, s.spec.shutdown.gracePeriodSeconds);
+    return ms === undefined ? undefined : `v1 draining: what is left is forced down in ${duration(Math.max(0, ms))}`;
+  }
+  return undefined;
+}

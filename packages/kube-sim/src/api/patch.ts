@@ -1,0 +1,55 @@
+/** Applies the three patch types (and server-side apply's body) to an object, with API errors. */
+import { applyJsonPatch, JsonPatchApplyError, JsonPatchFormatError } from "../machinery/json-patch.js";
+import { applyMergePatch } from "../machinery/merge-patch.js";
+import { isPlainObject } from "../machinery/objects.js";
+import { applyStrategicMergePatch, DEFAULT_MERGE_SCHEMA, MERGE_SCHEMAS, StrategicMergeError } from "../machinery/strategic-merge.js";
+import { ApiError, badRequest, unsupportedMediaType } from "./errors.js";
+
+export const PATCH_TYPES = {
+  json: "application/json-patch+json",
+  merge: "application/merge-patch+json",
+  strategic: "application/strategic-merge-patch+json",
+  apply: "application/apply-patch+yaml",
+} as const;
+
+const ACCEPTED = `${PATCH_TYPES.json}, ${PATCH_TYPES.merge}, ${PATCH_TYPES.apply}, ${PATCH_TYPES.strategic}`;
+
+/** The patch type of a request's Content-Type, or a 415. */
+export function patchTypeOf(contentType: string | undefined, isCustom: boolean): string {
+  const type = (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  const known: string[] = Object.values(PATCH_TYPES);
+  if (!known.includes(type)) {
+    throw unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: ${ACCEPTED}`);
+  }
+  if (type === PATCH_TYPES.strategic && isCustom) {
+    throw unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.json}, ${PATCH_TYPES.merge}, ${PATCH_TYPES.apply}`);
+  }
+  return type;
+}
+
+function invalidPatch(message: string): ApiError {
+  return new ApiError(422, "Invalid", message, { causes: [{ reason: "FieldValueInvalid", message }] });
+}
+
+export function applyPatch(current: unknown, patchType: string, patch: unknown, kind: string): unknown {
+  try {
+    switch (patchType) {
+      case PATCH_TYPES.json:
+        return applyJsonPatch(current, patch);
+      case PATCH_TYPES.merge:
+        if (!isPlainObject(patch)) throw badRequest("a merge patch must be a JSON object");
+        return applyMergePatch(current, patch);
+      case PATCH_TYPES.strategic:
+        return applyStrategicMergePatch(current, patch, MERGE_SCHEMAS[kind] ?? DEFAULT_MERGE_SCHEMA);
+      case PATCH_TYPES.apply:
+        return applyStrategicMergePatch(current, patch, MERGE_SCHEMAS[kind] ?? DEFAULT_MERGE_SCHEMA);
+      default:
+        throw unsupportedMediaType(`unknown patch type ${patchType}`);
+    }
+  } catch (err) {
+    if (err instanceof JsonPatchFormatError) throw badRequest(err.message);
+    if (err instanceof JsonPatchApplyError) throw invalidPatch(err.message);
+    if (err instanceof StrategicMergeError) throw badRequest(err.message);
+    throw err;
+  }
+}

@@ -1,0 +1,87 @@
+/** HTTP plumbing: the route of a request, its body, its user, and answers in JSON. */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { ApiError, badRequest, unsupportedMediaType } from "./errors.js";
+
+export interface ResourceRoute {
+  group: string;
+  version: string;
+  resource: string;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+}
+
+export type Route = { kind: "group-version"; group: string; version: string } | { kind: "group"; group: string } | ({ kind: "resource" } & ResourceRoute);
+
+const NAMESPACE_SUBRESOURCES = new Set(["status", "finalize"]);
+
+function resourceRoute(group: string, version: string, rest: string[]): Route | undefined {
+  if (rest.length === 0) return { kind: "group-version", group, version };
+  const [first = "", second, third, fourth, fifth, ...extra] = rest;
+  const namespaced = first === "namespaces" && rest.length >= 3 && !(rest.length === 3 && NAMESPACE_SUBRESOURCES.has(third ?? ""));
+  if (namespaced) {
+    if (extra.length > 0 || !second || !third) return undefined;
+    return { kind: "resource", group, version, namespace: second, resource: third, ...(fourth ? { name: fourth } : {}), ...(fifth ? { subresource: fifth } : {}) };
+  }
+  if (rest.length > 3) return undefined;
+  return { kind: "resource", group, version, resource: first, ...(second ? { name: second } : {}), ...(third ? { subresource: third } : {}) };
+}
+
+/** Parses `/api/v1/...` and `/apis/<group>/<version>/...`. */
+export function parseRoute(pathname: string): Route | undefined {
+  const parts = pathname.split("/").filter((p) => p.length > 0).map(decodeURIComponent);
+  if (parts[0] === "api" && parts[1]) return resourceRoute("", parts[1], parts.slice(2));
+  if (parts[0] === "apis" && parts[1] && parts[2]) return resourceRoute(parts[1], parts[2], parts.slice(3));
+  if (parts[0] === "apis" && parts[1]) return { kind: "group", group: parts[1] };
+  return undefined;
+}
+
+const MAX_BODY = 3 * 1024 * 1024;
+
+export async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new ApiError(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728");
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The JSON body of a write. Protobuf and YAML bodies are refused (clients fall back to JSON). */
+export async function readJson(req: IncomingMessage): Promise<unknown> {
+  const raw = await readBody(req);
+  if (raw.length === 0) return undefined;
+  const type = (req.headers["content-type"] ?? "").toLowerCase();
+  if (type.includes("protobuf")) throw unsupportedMediaType("the body of the request was in an unknown format - accepted media types include: application/json");
+  try {
+    return JSON.parse(raw.toString("utf8"));
+  } catch (err) {
+    throw badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
+  }
+}
+
+/** kube-sim does not authenticate: the bearer token is the user name recorded in the audit. */
+export function userOf(req: IncomingMessage): string {
+  const impersonated = req.headers["impersonate-user"];
+  if (typeof impersonated === "string" && impersonated) return impersonated;
+  const auth = req.headers.authorization ?? "";
+  const m = /^Bearer\s+(.+)$/i.exec(auth);
+  return m?.[1]?.trim() || "system:anonymous";
+}
+
+export function sendJson(res: ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text), "Cache-Control": "no-cache, private" });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, err: ApiError): void {
+  sendJson(res, err.code, err.toStatus());
+}
+
+export function flag(query: URLSearchParams, name: string): boolean {
+  const v = query.get(name);
+  return v === "true" || v === "1";
+}

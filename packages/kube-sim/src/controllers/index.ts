@@ -1,0 +1,27 @@
+/** Starts every controller of the simulator, each reconciling through ApiCore as "system:kube-sim". */
+import type { ApiCore } from "../api/core.js";
+import type { ControllerContext } from "./context.js";
+import { crdController } from "./crd.js";
+import { deploymentController } from "./deployment.js";
+import { endpointsController } from "./endpoints.js";
+import { garbageCollector } from "./garbage-collector.js";
+import { namespaceController } from "./namespace.js";
+import { OwnerIndex } from "./owners.js";
+import { replicaSetController } from "./replicaset.js";
+
+export interface Controllers {
+  stop(): void;
+}
+
+/** Must start before any object is stored: the ownership index learns objects from store events. */
+export function startControllers(core: ApiCore, log: (line: string) => void): Controllers {
+  const owners = new OwnerIndex(core.store);
+  const ctx: ControllerContext = { core, owners, log };
+  const running = [crdController(ctx), garbageCollector(ctx), namespaceController(ctx), deploymentController(ctx), replicaSetController(ctx), endpointsController(ctx)];
+  return {
+    stop() {
+      for (const c of running) c.stop();
+      owners.close();
+    },
+  };
+}

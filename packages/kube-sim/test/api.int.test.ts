@@ -1,0 +1,187 @@
+// The API server through the real @kubernetes/client-node: CRUD, Status errors, optimistic
+// concurrency, label selectors, the three patch kinds, custom resources, the audit.
+import * as k8s from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deployment, failure, merge, startSim, strategic, type SimClients } from "./support.js";
+
+let c: SimClients;
+beforeAll(async () => {
+  c = await startSim();
+});
+afterAll(async () => {
+  await c.sim.close();
+});
+
+const ns = "default";
+
+describe("CRUD and Status errors", () => {
+  it("creates, reads, replaces and deletes a Secret, with a new resourceVersion on every write", async () => {
+    const created = await c.core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: "db" }, stringData: { password: "s3cret" } } });
+    expect(created.data?.password).toBe(Buffer.from("s3cret").toString("base64"));
+    expect(created.metadata?.uid).toMatch(/^[0-9a-f-]{36}$/);
+    const read = await c.core.readNamespacedSecret({ name: "db", namespace: ns });
+    expect(read.metadata?.resourceVersion).toBe(created.metadata?.resourceVersion);
+    read.data = { password: Buffer.from("other").toString("base64") };
+    const replaced = await c.core.replaceNamespacedSecret({ name: "db", namespace: ns, body: read });
+    expect(Number(replaced.metadata?.resourceVersion)).toBeGreaterThan(Number(created.metadata?.resourceVersion));
+    await c.core.deleteNamespacedSecret({ name: "db", namespace: ns });
+    const gone = await failure(c.core.readNamespacedSecret({ name: "db", namespace: ns }));
+    expect(gone).toMatchObject({ code: 404, reason: "NotFound", message: 'secrets "db" not found' });
+  });
+
+  it("answers 409 AlreadyExists for a second create and 404 for a missing namespace", async () => {
+    await c.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: "twice" }, data: { a: "1" } } });
+    const again = await failure(c.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: "twice" } } }));
+    expect(again).toMatchObject({ code: 409, reason: "AlreadyExists", message: 'configmaps "twice" already exists' });
+    const noNs = await failure(c.core.createNamespacedConfigMap({ namespace: "nowhere", body: { metadata: { name: "x" } } }));
+    expect(noNs).toMatchObject({ code: 404, reason: "NotFound", message: 'namespaces "nowhere" not found' });
+  });
+
+  it("answers 422 Invalid with field causes for a bad name and a pod without containers", async () => {
+    const badName = await failure(c.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: "Bad_Name" } } }));
+    expect(badName.code).toBe(422);
+    expect(badName.reason).toBe("Invalid");
+    expect(badName.message).toContain('ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name"');
+    const noContainers = await failure(c.core.createNamespacedPod({ namespace: ns, body: { metadata: { name: "empty" }, spec: { containers: [] } } }));
+    expect(noContainers).toMatchObject({ code: 422, reason: "Invalid", message: 'Pod "empty" is invalid: spec.containers: Required value' });
+    expect(noContainers.details?.causes).toEqual([{ reason: "FieldValueRequired", message: "Required value", field: "spec.containers" }]);
+  });
+
+  it("refuses a replace carrying a stale resourceVersion with 409 Conflict", async () => {
+    const first = await c.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: "occ" }, data: { v: "1" } } });
+    await c.core.replaceNamespacedConfigMap({ name: "occ", namespace: ns, body: { ...first, data: { v: "2" } } });
+    const stale = await failure(c.core.replaceNamespacedConfigMap({ name: "occ", namespace: ns, body: { ...first, data: { v: "3" } } }));
+    expect(stale).toMatchObject({ code: 409, reason: "Conflict" });
+    expect(stale.message).toBe('Operation cannot be fulfilled on configmaps "occ": the object has been modified; please apply your changes to the latest version and try again');
+    expect((await c.core.readNamespacedConfigMap({ name: "occ", namespace: ns })).data).toEqual({ v: "2" });
+  });
+});
+
+describe("label selectors", () => {
+  beforeAll(async () => {
+    const make = (name: string, labels: Record<string, string>) => c.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name, labels } } });
+    await make("sel-a", { group: "sel", tier: "web", track: "stable" });
+    await make("sel-b", { group: "sel", tier: "db" });
+    await make("sel-c", { group: "sel", tier: "cache", track: "canary" });
+  });
+  const names = async (labelSelector: string) => (await c.core.listNamespacedConfigMap({ namespace: ns, labelSelector })).items.map((i) => i.metadata?.name);
+
+  it("selects by equality, inequality, set and existence", async () => {
+    expect(await names("group=sel,tier=web")).toEqual(["sel-a"]);
+    expect(await names("group=sel,tier!=web")).toEqual(["sel-b", "sel-c"]);
+    expect(await names("group=sel,tier in (db,cache)")).toEqual(["sel-b", "sel-c"]);
+    expect(await names("group=sel,tier notin (db)")).toEqual(["sel-a", "sel-c"]);
+    expect(await names("group=sel,track")).toEqual(["sel-a", "sel-c"]);
+    expect(await names("group=sel,!track")).toEqual(["sel-b"]);
+  });
+
+  it("answers 400 for a selector it cannot parse", async () => {
+    const bad = await failure(c.core.listNamespacedConfigMap({ namespace: ns, labelSelector: "tier in ()" }));
+    expect(bad).toMatchObject({ code: 400, reason: "BadRequest" });
+  });
+});
+
+describe("patches", () => {
+  it("merge patch sets and removes keys (null deletes)", async () => {
+    await c.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: "mp", labels: { a: "1", b: "2" } }, data: { x: "1" } } });
+    const patched = await c.core.patchNamespacedConfigMap({ name: "mp", namespace: ns, body: { metadata: { labels: { b: null, c: "3" } }, data: { y: "2" } } }, merge);
+    expect(patched.metadata?.labels).toEqual({ a: "1", c: "3" });
+    expect(patched.data).toEqual({ x: "1", y: "2" });
+  });
+
+  it("strategic merge patch merges containers by name, keeping the others", async () => {
+    const d = deployment("smp", 0);
+    d.spec!.template.spec!.containers.push({ name: "sidecar", image: "busybox:1.36" });
+    await c.apps.createNamespacedDeployment({ namespace: ns, body: d });
+    const body = { spec: { template: { spec: { containers: [{ name: "app", image: "baton.dev/demo-app:2.0.0", env: [{ name: "DEMO_LATENCY_MS", value: "5" }] }] } } } };
+    const patched = await c.apps.patchNamespacedDeployment({ name: "smp", namespace: ns, body }, strategic);
+    const containers = patched.spec?.template.spec?.containers ?? [];
+    expect(containers.map((x) => [x.name, x.image])).toEqual([
+      ["app", "baton.dev/demo-app:2.0.0"],
+      ["sidecar", "busybox:1.36"],
+    ]);
+    expect(containers[0]?.ports?.[0]?.containerPort).toBe(8080);
+    expect(containers[0]?.env).toEqual([{ name: "DEMO_LATENCY_MS", value: "5" }]);
+    expect(patched.metadata?.generation).toBe(2);
+  });
+
+  it("JSON patch applies operations in order and answers 422 when a test fails", async () => {
+    await c.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: "jp" }, data: { a: "1" } } });
+    const ops = [
+      { op: "test", path: "/data/a", value: "1" },
+      { op: "add", path: "/data/b", value: "2" },
+      { op: "remove", path: "/data/a" },
+    ];
+    const patched = await c.core.patchNamespacedConfigMap({ name: "jp", namespace: ns, body: ops });
+    expect(patched.data).toEqual({ b: "2" });
+    const failed = await failure(c.core.patchNamespacedConfigMap({ name: "jp", namespace: ns, body: [{ op: "test", path: "/data/b", value: "nope" }] }));
+    expect(failed.code).toBe(422);
+    expect((await c.core.readNamespacedConfigMap({ name: "jp", namespace: ns })).data).toEqual({ b: "2" });
+  });
+});
+
+describe("custom resources", () => {
+  const crd: k8s.V1CustomResourceDefinition = {
+    metadata: { name: "releases.baton.dev" },
+    spec: {
+      group: "baton.dev",
+      scope: "Namespaced",
+      names: { plural: "releases", singular: "release", kind: "Release" },
+      versions: [
+        {
+          name: "v1alpha1",
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          schema: {
+            openAPIV3Schema: {
+              type: "object",
+              properties: {
+                spec: { type: "object", required: ["app"], properties: { app: { type: "string" }, replicas: { type: "integer", minimum: 0 } } },
+                status: { type: "object", properties: { phase: { type: "string" } } },
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+  const target = { group: "baton.dev", version: "v1alpha1", namespace: ns, plural: "releases" };
+
+  it("serves a custom resource right after its CRD, validates it by the schema, and deletes it with the CRD", async () => {
+    const created = await c.ext.createCustomResourceDefinition({ body: crd });
+    expect(created.metadata?.finalizers).toContain("customresourcecleanup.apiextensions.k8s.io");
+    const body = { apiVersion: "baton.dev/v1alpha1", kind: "Release", metadata: { name: "r1" }, spec: { app: "web", replicas: 2, unknown: "pruned" } };
+    const cr = (await c.custom.createNamespacedCustomObject({ ...target, body })) as { spec: Record<string, unknown>; metadata: { generation: number } };
+    expect(cr.spec).toEqual({ app: "web", replicas: 2 });
+    expect(cr.metadata.generation).toBe(1);
+    const bad = await failure(c.custom.createNamespacedCustomObject({ ...target, body: { ...body, metadata: { name: "r2" }, spec: { replicas: -1 } } }));
+    expect(bad).toMatchObject({ code: 422, reason: "Invalid" });
+    const patched = (await c.custom.patchNamespacedCustomObject({ ...target, name: "r1", body: { spec: { replicas: 3 } } }, merge)) as { spec: Record<string, unknown>; metadata: { generation: number } };
+    expect(patched.spec).toEqual({ app: "web", replicas: 3 });
+    expect(patched.metadata.generation).toBe(2);
+    const list = (await c.custom.listNamespacedCustomObject(target)) as { items: unknown[]; kind: string };
+    expect(list.kind).toBe("ReleaseList");
+    expect(list.items).toHaveLength(1);
+    await c.ext.deleteCustomResourceDefinition({ name: "releases.baton.dev" });
+    await expect.poll(async () => (await failure(c.ext.readCustomResourceDefinition({ name: "releases.baton.dev" }))).code).toBe(404);
+    const after = await failure(c.custom.getNamespacedCustomObject({ ...target, name: "r1" }));
+    expect(after.code).toBe(404);
+  });
+});
+
+describe("audit", () => {
+  it("records client writes with user, code and body, and controller writes as system:kube-sim", async () => {
+    await c.apps.createNamespacedDeployment({ namespace: ns, body: deployment("audited", 2) });
+    await expect.poll(() => c.sim.audit().filter((a) => a.resource === "pods" && a.verb === "create").length).toBeGreaterThanOrEqual(2);
+    const audit = c.sim.audit();
+    const mine = audit.find((a) => a.resource === "deployments" && a.name === "audited" && a.verb === "create");
+    expect(mine).toMatchObject({ user: "kube-sim-admin", code: 201, group: "apps", version: "v1", namespace: ns });
+    expect((mine?.body as { metadata: { name: string } }).metadata.name).toBe("audited");
+    const podCreates = audit.filter((a) => a.resource === "pods" && a.verb === "create" && a.name?.startsWith("audited-"));
+    expect(podCreates.every((a) => a.user === "system:kube-sim" && a.body === undefined)).toBe(true);
+    const rsCreate = audit.find((a) => a.resource === "replicasets" && a.verb === "create" && a.name?.startsWith("audited-"));
+    expect(rsCreate?.user).toBe("system:kube-sim");
+    expect(audit.map((a) => a.seq)).toEqual(audit.map((_, i) => i + 1));
+  });
+});

@@ -1,0 +1,108 @@
+// Watch streams through client-node's Watch: resume from a resourceVersion, bookmarks, 410
+// Expired after the history moved on, label-selected watches.
+import * as k8s from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { merge, startSim, waitFor, type SimClients } from "./support.js";
+
+let c: SimClients;
+beforeAll(async () => {
+  c = await startSim({ bookmarkIntervalMs: 100, watchHistorySize: 200 });
+});
+afterAll(async () => {
+  await c.sim.close();
+});
+
+interface Seen {
+  type: string;
+  name: string;
+  rv: string;
+  data?: Record<string, string>;
+}
+
+async function watchConfigMaps(query: Record<string, string | boolean>): Promise<{ seen: Seen[]; stop: () => void; ended: Promise<unknown> }> {
+  const seen: Seen[] = [];
+  let end: (err: unknown) => void = () => {};
+  const ended = new Promise((resolve) => (end = resolve));
+  const ctl = await new k8s.Watch(c.kc).watch(
+    "/api/v1/namespaces/default/configmaps",
+    query,
+    (type, obj: { metadata?: { name?: string; resourceVersion?: string }; data?: Record<string, string> }) => {
+      seen.push({ type, name: obj.metadata?.name ?? "", rv: obj.metadata?.resourceVersion ?? "", ...(obj.data ? { data: obj.data } : {}) });
+    },
+    (err) => end(err),
+  );
+  return { seen, stop: () => ctl.abort(), ended };
+}
+
+const cm = (name: string, labels: Record<string, string> = {}, data: Record<string, string> = {}) => c.core.createNamespacedConfigMap({ namespace: "default", body: { metadata: { name, labels }, data } });
+
+describe("watch", () => {
+  it("resumes after a resourceVersion with exactly the writes made since, in order", async () => {
+    const first = await cm("w-a", {}, { v: "1" });
+    const from = first.metadata?.resourceVersion ?? "";
+    await c.core.patchNamespacedConfigMap({ name: "w-a", namespace: "default", body: { data: { v: "2" } } }, merge);
+    await cm("w-b");
+    await c.core.deleteNamespacedConfigMap({ name: "w-a", namespace: "default" });
+    const w = await watchConfigMaps({ resourceVersion: from });
+    await waitFor("the three missed events", () => w.seen.length >= 3);
+    w.stop();
+    expect(w.seen.map((s) => [s.type, s.name])).toEqual([
+      ["MODIFIED", "w-a"],
+      ["ADDED", "w-b"],
+      ["DELETED", "w-a"],
+    ]);
+    expect(w.seen[0]?.data).toEqual({ v: "2" });
+    const rvs = w.seen.map((s) => Number(s.rv));
+    expect([...rvs].sort((a, b) => a - b)).toEqual(rvs);
+    expect(rvs[0]).toBeGreaterThan(Number(from));
+  });
+
+  it("starts with the current objects as ADDED when no resourceVersion is given, then follows changes", async () => {
+    await cm("w-init", { set: "init" });
+    const w = await watchConfigMaps({ labelSelector: "set=init" });
+    await waitFor("the initial ADDED", () => w.seen.length >= 1);
+    await c.core.patchNamespacedConfigMap({ name: "w-init", namespace: "default", body: { data: { k: "x" } } }, merge);
+    await waitFor("the MODIFIED", () => w.seen.length >= 2);
+    w.stop();
+    expect(w.seen.map((s) => [s.type, s.name])).toEqual([
+      ["ADDED", "w-init"],
+      ["MODIFIED", "w-init"],
+    ]);
+  });
+
+  it("sends BOOKMARK events carrying the current resourceVersion when asked", async () => {
+    const current = await cm("w-bm");
+    const w = await watchConfigMaps({ resourceVersion: current.metadata?.resourceVersion ?? "", allowWatchBookmarks: true });
+    await waitFor("a bookmark", () => w.seen.some((s) => s.type === "BOOKMARK"));
+    w.stop();
+    const bookmark = w.seen.find((s) => s.type === "BOOKMARK");
+    expect(Number(bookmark?.rv)).toBeGreaterThanOrEqual(Number(current.metadata?.resourceVersion));
+  });
+
+  it("turns a label change that leaves the selection into DELETED and one that enters it into ADDED", async () => {
+    await cm("w-move", { lane: "blue" });
+    const w = await watchConfigMaps({ labelSelector: "lane=green", resourceVersion: "0" });
+    await c.core.patchNamespacedConfigMap({ name: "w-move", namespace: "default", body: { metadata: { labels: { lane: "green" } } } }, merge);
+    await c.core.patchNamespacedConfigMap({ name: "w-move", namespace: "default", body: { metadata: { labels: { lane: "blue" } } } }, merge);
+    await waitFor("enter and leave", () => w.seen.length >= 2);
+    w.stop();
+    expect(w.seen.map((s) => s.type)).toEqual(["ADDED", "DELETED"]);
+  });
+
+  it("answers an ERROR event with a 410 Expired Status when the resourceVersion is older than the history", async () => {
+    const old = await cm("w-old");
+    for (let i = 0; i < 210; i++) await c.core.patchNamespacedConfigMap({ name: "w-old", namespace: "default", body: { data: { i: String(i) } } }, merge);
+    const errors: { code?: number; reason?: string }[] = [];
+    const ctl = await new k8s.Watch(c.kc).watch(
+      "/api/v1/namespaces/default/configmaps",
+      { resourceVersion: old.metadata?.resourceVersion ?? "" },
+      (type, obj: { code?: number; reason?: string }) => {
+        if (type === "ERROR") errors.push(obj);
+      },
+      () => {},
+    );
+    await waitFor("the ERROR event", () => errors.length > 0);
+    ctl.abort();
+    expect(errors[0]).toMatchObject({ code: 410, reason: "Expired" });
+  });
+});

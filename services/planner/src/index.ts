@@ -1,0 +1,33 @@
+// @baton/planner: the intake (request/reply on `<prefix>.intake`), the planner stage, and the
+// Release custom resource watcher (when the cluster has the CRD).
+
+import type { ServiceModule } from "@baton/runtime";
+import { startIntake } from "./intake.js";
+import { createKubeClients } from "./kube.js";
+import { plannerOptions } from "./options.js";
+import { releaseResourcesIfServed } from "./release-resources.js";
+import { plannerStage } from "./stage.js";
+
+export const plannerService: ServiceModule = {
+  name: "planner",
+  async create(config) {
+    const opts = plannerOptions(config);
+    const kube = createKubeClients(config);
+    return {
+      stages: [plannerStage(kube, opts)],
+      extra: async (rt) => [await startIntake(rt, opts), ...(await releaseResourcesIfServed(rt, kube.kc))],
+    };
+  },
+};
+
+export { handleIntake, INTAKE_QUEUE, REQUESTED_BY_HEADER, startIntake } from "./intake.js";
+export type { IntakeReply } from "./intake.js";
+export { createKubeClients } from "./kube.js";
+export type { KubeClients, KubePorts } from "./kube.js";
+export { plannerOptions } from "./options.js";
+export type { PlannerOptions } from "./options.js";
+export { releaseResourcesIfServed } from "./release-resources.js";
+export { startReleaseResourceWatcher } from "./release-resource/index.js";
+export type { ReleaseWatcherOptions } from "./release-resource/index.js";
+export { plannerStage } from "./stage.js";
+export { isTraceparent, newTraceparent, traceparentOf } from "./trace.js";

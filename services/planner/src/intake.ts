@@ -1,0 +1,109 @@
+import { makeEvent, parseIntake, type Reason, type ReleaseSpec } from "@baton/contracts";
+import { emit, messageOf, newReleaseId, type Bus, type Component, type Runtime } from "@baton/runtime";
+import type { PlannerOptions } from "./options.js";
+import { traceparentOf } from "./trace.js";
+
+// The public intake: core NATS request/reply on `<prefix>.intake`, one queue group shared by
+// every planner replica. Any system sends a release request (a bare body or a CloudEvent) and
+// gets the release id, or every reason for refusing it, at once. Bad input never throws out of
+// here and never stops the service.
+
+/** What the intake answers; packages/cli (IntakeReply) parses this shape. */
+export type IntakeReply =
+  | { ok: true; releaseId: string; duplicate?: true; phase?: string }
+  | { ok: false; releaseId: string; reasons?: Reason[]; error?: string };
+
+/** A core NATS request as Bus.serve hands it over. */
+type Msg = Parameters<Parameters<Bus["serve"]>[2]>[0];
+
+export const INTAKE_QUEUE = "baton-planner";
+export const REQUESTED_BY_HEADER = "Baton-Requested-By";
+
+/** Starts answering intake requests; stop() drains the subscription (in-flight requests finish). */
+export async function startIntake(rt: Runtime, opts: PlannerOptions): Promise<Component> {
+  const sub = rt.bus.serve(rt.bus.subjects.intake, INTAKE_QUEUE, (msg) => handleIntake(rt, opts, msg), rt.log);
+  await rt.bus.nc.flush(); // the server knows the subscription before we say we are listening
+  rt.log.info({ subject: rt.bus.subjects.intake, queue: INTAKE_QUEUE }, "intake listening");
+  return {
+    name: "intake",
+    async stop() {
+      if (!sub.isClosed()) await sub.drain().catch(() => sub.unsubscribe());
+    },
+  };
+}
+
+/** Answers one intake message. */
+export async function handleIntake(rt: Runtime, opts: PlannerOptions, msg: Msg): Promise<IntakeReply> {
+  const parsed = parseIntake(msg.data, { allowedNamespaces: opts.allowedNamespaces });
+  const headerTrace = header(msg, "traceparent");
+  const requestedBy = requestedByOf(header(msg, REQUESTED_BY_HEADER));
+  if (!parsed.ok) {
+    const { refusal } = parsed;
+    const releaseId = refusal.releaseId ?? newReleaseId();
+    return safely(rt, releaseId, () => refuse(rt, { ...refusal, releaseId }, traceparentOf(headerTrace)));
+  }
+  const { request } = parsed;
+  const releaseId = request.releaseId ?? newReleaseId();
+  const traceparent = traceparentOf(request.traceparent, headerTrace);
+  return safely(rt, releaseId, () => accept(rt, releaseId, request.spec, requestedBy, traceparent));
+}
+
+async function refuse(
+  rt: Runtime,
+  refusal: { releaseId: string; app: string | null; namespace: string | null; reasons: Reason[] },
+  traceparent: string,
+): Promise<IntakeReply> {
+  const { releaseId, app, namespace, reasons } = refusal;
+  const event = makeEvent("ReleaseRejected", { releaseId, app, namespace, reasons }, { source: "intake", time: now(rt), traceparent });
+  const r = await emit(rt, "intake", event);
+  rt.metrics.intake.inc({ result: "rejected" });
+  rt.log.info({ releaseId, app, namespace, reasons, published: r.emitted }, "intake: request rejected");
+  return { ok: false, releaseId, reasons };
+}
+
+async function accept(rt: Runtime, releaseId: string, spec: ReleaseSpec, requestedBy: string | undefined, traceparent: string): Promise<IntakeReply> {
+  const existing = await rt.store.get(releaseId);
+  if (existing !== null) {
+    rt.metrics.intake.inc({ result: "duplicate" });
+    rt.log.info({ releaseId, phase: existing.state.phase }, "intake: the release exists already (duplicate request)");
+    return { ok: true, releaseId, duplicate: true, phase: existing.state.phase };
+  }
+  const data = { releaseId, app: spec.app, namespace: spec.namespace, spec, ...(requestedBy === undefined ? {} : { requestedBy }) };
+  const event = makeEvent("ReleaseRequested", data, { source: "intake", time: now(rt), traceparent });
+  const r = await emit(rt, "intake", event);
+  if (!r.emitted) {
+    // Another replica recorded it between our read and our emit: the same release, so a duplicate.
+    const phase = (await rt.store.get(releaseId))?.state.phase;
+    rt.metrics.intake.inc({ result: "duplicate" });
+    return { ok: true, releaseId, duplicate: true, ...(phase === undefined ? {} : { phase }) };
+  }
+  rt.metrics.intake.inc({ result: "accepted" });
+  rt.log.info({ releaseId, app: spec.app, namespace: spec.namespace, requestedBy }, "intake: release requested");
+  return { ok: true, releaseId };
+}
+
+/** NATS or Redis failing must not leave the caller without an answer (nor stop the service). */
+async function safely(rt: Runtime, releaseId: string, fn: () => Promise<IntakeReply>): Promise<IntakeReply> {
+  try {
+    return await fn();
+  } catch (err) {
+    rt.metrics.intake.inc({ result: "error" });
+    rt.log.error({ err, releaseId }, "intake: could not record the request");
+    return { ok: false, releaseId, error: `the request could not be recorded, try again: ${messageOf(err)}` };
+  }
+}
+
+function header(msg: Msg, name: string): string | undefined {
+  const v = msg.headers?.get(name);
+  return v === undefined || v === "" ? undefined : v;
+}
+
+/** Who asked, from the header: kept when it fits the event's bounds (1–256 characters). */
+function requestedByOf(value: string | undefined): string | undefined {
+  const v = value?.trim();
+  return v === undefined || v === "" ? undefined : v.slice(0, 256);
+}
+
+function now(rt: Runtime): string {
+  return rt.clock().toISOString();
+}

@@ -1,0 +1,35 @@
+// @baton/pod-manager: brings the new revision up (Deployment + preview Service), reports PodsLive
+// or PodsFailed, and tears the revision down when the release rolls back.
+import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
+import { createLogger, loadKubeConfig, type ServiceModule } from "@baton/runtime";
+import type { PodManagerDeps } from "./deps.js";
+import { PodWatchHub } from "./pod-watch.js";
+import { podManagerStage } from "./stage.js";
+
+export const podManagerService: ServiceModule = {
+  name: "pod-manager",
+  async create(config) {
+    const kc = loadKubeConfig(config);
+    const core = kc.makeApiClient(CoreV1Api);
+    const apps = kc.makeApiClient(AppsV1Api);
+    const log = createLogger({ service: "pod-manager", level: config.BATON_LOG_LEVEL, pretty: config.BATON_LOG_PRETTY });
+    const pods = new PodWatchHub(kc, core, log);
+    const deps: { -readonly [K in keyof PodManagerDeps]: PodManagerDeps[K] } = { core, apps, pods };
+    return {
+      stages: [podManagerStage(deps)],
+      // The runtime (and its metrics) exists once the stages start: count Kubernetes calls from then on.
+      extra: async (rt) => {
+        deps.metrics = rt.metrics;
+        return [];
+      },
+      close: () => pods.close(),
+    };
+  },
+};
+
+export { podManagerStage } from "./stage.js";
+export { PodWatchHub } from "./pod-watch.js";
+export type { PodListener } from "./pod-watch.js";
+export type { PodManagerDeps, Target } from "./deps.js";
+export { podTemplateFor, mergeOver } from "./steps/pod-template.js";
+export { failureReason, summarize } from "./steps/pod-status.js";

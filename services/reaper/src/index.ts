@@ -1,0 +1,25 @@
+// @baton/reaper: the last stage. After the switch it keeps v1 for shutdown.delaySeconds, scales it
+// to zero (graceful drain), forces the rest down when the grace timer fires, deletes v1's
+// Deployment, runs the post-release activities (SQL exactly once, webhooks) and completes.
+
+import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
+import { ConfigError, loadKubeConfig, messageOf, type ServiceModule } from "@baton/runtime";
+import { reaperStage } from "./stage.js";
+
+export const reaperService: ServiceModule = {
+  name: "reaper",
+  async create(config) {
+    let kc;
+    try {
+      kc = loadKubeConfig(config);
+    } catch (err) {
+      throw new ConfigError([`KUBECONFIG: cannot load a kubeconfig (${config.KUBECONFIG ?? "default locations"}): ${messageOf(err)}`]);
+    }
+    const deps = { apps: kc.makeApiClient(AppsV1Api), core: kc.makeApiClient(CoreV1Api), fetch: globalThis.fetch };
+    return { stages: [reaperStage(deps)] };
+  },
+};
+
+export { reaperStage } from "./stage.js";
+export type { ReaperDeps } from "./deps.js";
+export { JOURNAL_TABLE } from "./activities/sql.js";

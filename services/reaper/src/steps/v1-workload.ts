@@ -1,0 +1,102 @@
+import { PatchStrategy, setHeaderOptions, type V1Pod } from "@kubernetes/client-node";
+import { isNotFound, kubeCall, kubeError, revisionSelector, type Metrics } from "@baton/runtime";
+import type { ReaperDeps } from "../deps.js";
+
+// Idempotent steps on v1's workload: each checks, then acts, and treats "already gone" as done,
+// so a redelivered event finds its earlier work and writes nothing more.
+
+export interface Kube {
+  readonly deps: ReaperDeps;
+  readonly metrics: Metrics;
+}
+
+export type ScaleOutcome = "scaled" | "already-zero" | "gone";
+
+/** Scales a Deployment to zero with ONE merge patch on its scale subresource; skips when already 0. */
+export async function scaleToZero(k: Kube, namespace: string, name: string): Promise<ScaleOutcome> {
+  let replicas: number;
+  try {
+    const scale = await kubeCall(k.metrics, "get", "deployments/scale", () =>
+      k.deps.apps.readNamespacedDeploymentScale({ name, namespace }),
+    );
+    replicas = scale.spec?.replicas ?? 0;
+  } catch (err) {
+    if (isNotFound(err)) return "gone";
+    throw kubeError(`read the scale of Deployment ${namespace}/${name}`, err);
+  }
+  if (replicas === 0) return "already-zero";
+  try {
+    await kubeCall(k.metrics, "patch", "deployments/scale", () =>
+      k.deps.apps.patchNamespacedDeploymentScale(
+        { name, namespace, body: { spec: { replicas: 0 } } },
+        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+      ),
+    );
+  } catch (err) {
+    if (isNotFound(err)) return "gone";
+    throw kubeError(`scale Deployment ${namespace}/${name} to 0`, err);
+  }
+  return "scaled";
+}
+
+/** The label selector of one revision's pods, as text. */
+export function revisionLabelSelector(app: string, revision: number): string {
+  return Object.entries(revisionSelector(app, revision))
+    .map(([key, value]) => `${key}=${value}`)
+    .join(",");
+}
+
+/** The pods of one revision that still exist (terminating ones included). */
+export async function revisionPods(k: Kube, namespace: string, app: string, revision: number): Promise<V1Pod[]> {
+  try {
+    const list = await kubeCall(k.metrics, "list", "pods", () =>
+      k.deps.core.listNamespacedPod({ namespace, labelSelector: revisionLabelSelector(app, revision) }),
+    );
+    return list.items;
+  } catch (err) {
+    throw kubeError(`list the pods of ${app} revision ${revision} in ${namespace}`, err);
+  }
+}
+
+/** Deletes each pod with grace period 0; returns how many this call deleted (404 = already gone). */
+export async function forceDeletePods(k: Kube, namespace: string, pods: readonly V1Pod[]): Promise<number> {
+  const deleted = await Promise.all(
+    pods.map(async (pod) => {
+      const name = pod.metadata?.name;
+      if (name === undefined) return false;
+      try {
+        await kubeCall(k.metrics, "delete", "pods", () =>
+          k.deps.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }),
+        );
+        return true;
+      } catch (err) {
+        if (isNotFound(err)) return false;
+        throw kubeError(`force-delete pod ${namespace}/${name}`, err);
+      }
+    }),
+  );
+  return deleted.filter(Boolean).length;
+}
+
+/** Deletes a Deployment (its ReplicaSets follow in the background); false when it was already gone. */
+export async function deleteDeployment(k: Kube, namespace: string, name: string): Promise<boolean> {
+  try {
+    await kubeCall(k.metrics, "delete", "deployments", () =>
+      k.deps.apps.deleteNamespacedDeployment({ name, namespace, propagationPolicy: "Background" }),
+    );
+    return true;
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw kubeError(`delete Deployment ${namespace}/${name}`, err);
+  }
+}
+
+/** Whether a Deployment still exists (for messages; errors read as "unknown"). */
+export async function deploymentExists(k: Kube, namespace: string, name: string): Promise<boolean | undefined> {
+  try {
+    await kubeCall(k.metrics, "get", "deployments", () => k.deps.apps.readNamespacedDeployment({ name, namespace }));
+    return true;
+  } catch (err) {
+    return isNotFound(err) ? false : undefined;
+  }
+}

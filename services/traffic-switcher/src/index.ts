@@ -1,0 +1,26 @@
+// @baton/traffic-switcher: moves production traffic to the new revision once it is promoted and
+// its ready endpoints meet the threshold, and back to the previous revision when a release rolls
+// back after (or during) the switch.
+
+import type { ServiceModule } from "@baton/runtime";
+import { createKubeClients } from "./kube.js";
+import { trafficSwitcherStage } from "./stage.js";
+
+export const trafficSwitcherService: ServiceModule = {
+  name: "traffic-switcher",
+  async create(config) {
+    return { stages: [trafficSwitcherStage(createKubeClients(config))] };
+  },
+};
+
+export { createKubeClients } from "./kube.js";
+export type { KubeClients, KubePorts } from "./kube.js";
+export { DEFAULT_SWITCHER_OPTIONS, switcherOptions } from "./options.js";
+export type { SwitcherOptions } from "./options.js";
+export { trafficSwitcherStage } from "./stage.js";
+export { ensureProductionService, sameSelector, switchSelector } from "./steps/switch-selector.js";
+export type { SelectorChange } from "./steps/switch-selector.js";
+export { confirmSwitch } from "./steps/confirm-switch.js";
+export type { Confirmation } from "./steps/confirm-switch.js";
+export { readyEndpointsOf } from "./steps/ready-endpoints.js";
+export type { ReadyEndpoints } from "./steps/ready-endpoints.js";

@@ -1,0 +1,91 @@
+import { PatchStrategy, setHeaderOptions, type V1Service } from "@kubernetes/client-node";
+import {
+  LABEL_APP,
+  LABEL_MANAGED_BY,
+  MANAGED_BY,
+  isConflict,
+  isNotFound,
+  kubeCall,
+  kubeError,
+  productionServiceName,
+  revisionSelector,
+} from "@baton/runtime";
+import type { KubePorts } from "../kube.js";
+
+export type SelectorChange = "created" | "patched" | "unchanged";
+
+/**
+ * Points the production Service `<app>` at one revision: creates it on an app's first release,
+ * otherwise merge-patches its selector. Safe to repeat: when the selector already matches it
+ * returns early, so a retry after a crash never patches twice.
+ */
+export async function ensureProductionService(
+  kube: KubePorts,
+  namespace: string,
+  app: string,
+  revision: number,
+  port: number,
+): Promise<SelectorChange> {
+  const name = productionServiceName(app);
+  const current = await readService(kube, namespace, name);
+  if (current !== null) return switchSelector(kube, current, revisionSelector(app, revision));
+  try {
+    await kubeCall(kube.metrics, "create", "services", () =>
+      kube.core.createNamespacedService({ namespace, body: productionService(namespace, app, revision, port) }),
+    );
+    return "created";
+  } catch (err) {
+    if (!isConflict(err)) throw kubeError(`create Service ${namespace}/${name}`, err);
+    // Created meanwhile (another replica): make sure it selects this revision.
+    const now = await readService(kube, namespace, name);
+    if (now === null) throw kubeError(`create Service ${namespace}/${name}`, err);
+    return switchSelector(kube, now, revisionSelector(app, revision));
+  }
+}
+
+/** Merge-patches a Service's selector to exactly `want`, unless it already is. */
+export async function switchSelector(kube: KubePorts, svc: V1Service, want: Record<string, string>): Promise<SelectorChange> {
+  const have = svc.spec?.selector ?? {};
+  if (sameSelector(have, want)) return "unchanged";
+  const namespace = svc.metadata?.namespace ?? "";
+  const name = svc.metadata?.name ?? "";
+  // Keys of the old selector that `want` lacks are removed (null in a merge patch); the
+  // resourceVersion makes the patch fail with 409 if the Service changed since it was read.
+  const removed = Object.fromEntries(Object.keys(have).filter((k) => !(k in want)).map((k) => [k, null]));
+  const body = { metadata: { resourceVersion: svc.metadata?.resourceVersion }, spec: { selector: { ...removed, ...want } } };
+  try {
+    await kubeCall(kube.metrics, "patch", "services", () =>
+      kube.core.patchNamespacedService({ name, namespace, body }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch)),
+    );
+    return "patched";
+  } catch (err) {
+    throw kubeError(`patch the selector of Service ${namespace}/${name}`, err);
+  }
+}
+
+export function sameSelector(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
+
+async function readService(kube: KubePorts, namespace: string, name: string): Promise<V1Service | null> {
+  try {
+    return await kubeCall(kube.metrics, "get", "services", () => kube.core.readNamespacedService({ name, namespace }));
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw kubeError(`read Service ${namespace}/${name}`, err);
+  }
+}
+
+function productionService(namespace: string, app: string, revision: number, port: number): V1Service {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: productionServiceName(app), namespace, labels: { [LABEL_APP]: app, [LABEL_MANAGED_BY]: MANAGED_BY } },
+    spec: {
+      type: "ClusterIP",
+      selector: revisionSelector(app, revision),
+      ports: [{ name: "http", protocol: "TCP", port, targetPort: port }],
+    },
+  };
+}

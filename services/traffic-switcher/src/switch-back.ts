@@ -1,0 +1,48 @@
+import { retry, step, type HandlerContext, type Outcome } from "@baton/runtime";
+import type { KubePorts } from "./kube.js";
+import type { SwitcherOptions } from "./options.js";
+import { confirmSwitch } from "./steps/confirm-switch.js";
+import { ensurePreviousReady } from "./steps/ensure-previous-ready.js";
+import { ensureProductionService } from "./steps/switch-selector.js";
+
+type SwitchBackContext = HandlerContext<"AbortRequested"> | HandlerContext<"DeadlineExceeded">;
+
+/**
+ * The switch back (an abort after the switch while v1 still runs, or a promoting deadline): v1
+ * still there and ready? → point production back at v1 → confirm only v1 serves →
+ * TrafficSwitchedBack (the pod-manager then tears v2 down). Only when the state says so.
+ */
+export async function switchBack(ctx: SwitchBackContext, kube: KubePorts, opts: SwitcherOptions): Promise<Outcome | void> {
+  const { releaseId, app, namespace } = ctx.release;
+  const { revision, previousRevision: previous, spec, needsSwitchBack } = ctx.state;
+  if (!needsSwitchBack || previous === null || revision === null || spec === null) return;
+
+  const v1 = await step("ensure-previous-ready", releaseId, () =>
+    ensurePreviousReady(kube, namespace, app, previous, spec.replicas, spec.liveThreshold),
+  );
+  if (v1.kind === "gone") {
+    const cause = `cannot switch production back: Deployment ${v1.deployment} of revision ${previous} is gone; production stays on revision ${revision}`;
+    ctx.log.error({ previous }, cause);
+    await ctx.emit("ReleaseFailed", { stage: "traffic-switcher", cause });
+    return;
+  }
+  if (v1.scaledUp) ctx.log.warn({ previous, replicas: spec.replicas }, "revision to switch back to was scaled to zero: scaled it back up");
+  if (v1.ready < v1.needed) {
+    const why = `only ${v1.ready} of ${v1.needed} needed pods of revision ${previous} are ready to take production back`;
+    ctx.log.info({ ready: v1.ready, needed: v1.needed }, `holding back the switch back: ${why}`);
+    return retry(why, opts.holdBackMs(ctx.attempt));
+  }
+
+  const change = await step("switch-selector-back", releaseId, () => ensureProductionService(kube, namespace, app, previous, spec.port));
+  ctx.log.info({ change, previous }, `production Service ${change === "unchanged" ? "already selects" : "switched back to"} revision ${previous}`);
+
+  const confirmed = await step("confirm-switch-back", releaseId, () =>
+    confirmSwitch(kube, namespace, app, previous, v1.needed, opts, ctx.signal),
+  );
+  if (!confirmed.ok) {
+    const why = `production Endpoints list ${confirmed.ofRevision} ready pods of revision ${previous} (need ${confirmed.needed}) and ${confirmed.others} of others`;
+    ctx.log.warn({ ...confirmed }, `switch back not confirmed yet: ${why}`);
+    return retry(why, opts.holdBackMs(ctx.attempt));
+  }
+  await ctx.emit("TrafficSwitchedBack", { from: revision, to: previous, endpoints: confirmed.endpoints });
+}

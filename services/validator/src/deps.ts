@@ -1,0 +1,8 @@
+import type { CoreV1Api } from "@kubernetes/client-node";
+import type { Config } from "@baton/runtime";
+
+/** What the validator works with (made once by the service module). */
+export interface ValidatorDeps {
+  readonly core: CoreV1Api;
+  readonly config: Pick<Config, "BATON_SERVICE_ADDRESS" | "BATON_CLUSTER_DOMAIN">;
+}

@@ -1,0 +1,18 @@
+// @baton/validator: sends the spec's test and warm-up traffic to the new revision through the
+// preview Service, and reports ValidationPassed or ValidationFailed with every check's result.
+import { CoreV1Api } from "@kubernetes/client-node";
+import { loadKubeConfig, type ServiceModule } from "@baton/runtime";
+import { validatorStage } from "./stage.js";
+
+export const validatorService: ServiceModule = {
+  name: "validator",
+  async create(config) {
+    const core = loadKubeConfig(config).makeApiClient(CoreV1Api);
+    return { stages: [validatorStage({ core, config })] };
+  },
+};
+
+export { validatorStage } from "./stage.js";
+export type { ValidatorDeps } from "./deps.js";
+export { expectedText, gotText, judge } from "./steps/judge.js";
+export { percentile, warmupFailure, warmupResult } from "./steps/warmup.js";

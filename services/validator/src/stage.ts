@@ -1,0 +1,8 @@
+import type { StageDefinition } from "@baton/runtime";
+import type { ValidatorDeps } from "./deps.js";
+import { onPodsLive } from "./handlers/on-pods-live.js";
+
+/** The validator stage: test and warm-up traffic to v2 through the preview Service. */
+export function validatorStage(deps: ValidatorDeps): StageDefinition {
+  return { name: "validator", handlers: { PodsLive: onPodsLive(deps) } };
+}

@@ -1,0 +1,134 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AppsV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import pg from "pg";
+import { isTerminal, type AnyEvent, type Phase, type ReleaseSpecInput, type ReleaseState } from "@baton/contracts";
+import { STAGES, requestControl, startTraffic, submit, type ControlEvent, type ControlResult, type IntakeReply, type Traffic } from "@baton/cli";
+import { startKubeSim, type KubeSim } from "@baton/kube-sim";
+import { createLogger, serviceUrl, startServices, type Config, type Logger, type ServiceHandle } from "@baton/runtime";
+import { captureLogs, openTestRuntime, testConfig, waitFor, type CapturedLogs, type TestRuntime } from "@baton/runtime/testing";
+
+// The end-to-end harness: kube-sim as the cluster, real NATS, Redis and PostgreSQL, all five
+// stages (optionally several replicas of each, each replica its own runtime and connections),
+// driven only through the public intake, observed through the stream, Redis and the cluster.
+
+export interface Baton {
+  readonly sim: KubeSim;
+  readonly config: Config;
+  readonly rt: TestRuntime;
+  readonly core: CoreV1Api;
+  readonly apps: AppsV1Api;
+  readonly logs: CapturedLogs;
+  readonly replicas: ServiceHandle[];
+  release(spec: Partial<ReleaseSpecInput> & Record<string, unknown>): Promise<IntakeReply>;
+  releaseOk(spec: Partial<ReleaseSpecInput> & Record<string, unknown>): Promise<string>;
+  waitForEnd(releaseId: string, timeoutMs?: number): Promise<ReleaseState>;
+  waitForPhase(releaseId: string, phase: Phase, timeoutMs?: number): Promise<ReleaseState>;
+  /** `baton promote` / `baton abort`, as the CLI sends them. */
+  control(releaseId: string, event: ControlEvent, reason?: string): Promise<ControlResult>;
+  /** Writes by Baton's services (not kube-sim's own controllers) recorded by kube-sim. */
+  clientWrites(): ReturnType<KubeSim["audit"]>;
+  events(releaseId: string): Promise<AnyEvent[]>;
+  productionTraffic(app: string, namespace: string, opts?: { clients?: number; ratePerSecond?: number }): Promise<Traffic>;
+  stop(): Promise<void>;
+}
+
+export interface BatonOptions {
+  readonly replicas?: number;
+  readonly overrides?: Record<string, string | number>;
+  readonly logLevel?: string;
+}
+
+export async function startBaton(opts: BatonOptions = {}): Promise<Baton> {
+  const sim = await startKubeSim();
+  const dir = await mkdtemp(join(tmpdir(), "baton-e2e-"));
+  const kubeconfig = join(dir, "kubeconfig");
+  await writeFile(kubeconfig, sim.kubeconfig());
+  const config = testConfig({
+    KUBECONFIG: kubeconfig,
+    BATON_SERVICE_ADDRESS: "load-balancer",
+    BATON_TIMER_POLL_MS: 5,
+    BATON_LOG_LEVEL: opts.logLevel ?? "debug",
+    ...opts.overrides,
+  });
+  const logs = captureLogs("e2e", config.BATON_LOG_LEVEL);
+  const rt = await openTestRuntime("e2e-observer", config, createLogger({ service: "observer", level: "silent" }));
+  const replicas: ServiceHandle[] = [];
+  for (let i = 0; i < (opts.replicas ?? 1); i++) {
+    replicas.push(await startServices(config, Object.values(STAGES), { name: `replica-${i}`, log: logs.logger.child({ replica: i }) as Logger }));
+  }
+  const kc = new KubeConfig();
+  kc.loadFromString(sim.kubeconfig());
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const traffics: Traffic[] = [];
+  const baton: Baton = {
+    sim,
+    config,
+    rt,
+    core,
+    apps,
+    logs,
+    replicas,
+    release: (spec) => submit(rt, { namespace: "shop", app: "web", ...spec }, "e2e"),
+    async releaseOk(spec) {
+      const reply = await baton.release(spec);
+      if (!reply.ok) throw new Error(`release rejected: ${JSON.stringify(reply)}`);
+      return reply.releaseId;
+    },
+    waitForEnd: (releaseId, timeoutMs = 60_000) =>
+      waitFor(`release ${releaseId} to end`, async () => {
+        const s = (await rt.store.get(releaseId))?.state;
+        return s !== undefined && isTerminal(s.phase) ? s : undefined;
+      }, timeoutMs, 25),
+    waitForPhase: (releaseId, phase, timeoutMs = 30_000) =>
+      waitFor(`release ${releaseId} to reach ${phase}`, async () => {
+        const s = (await rt.store.get(releaseId))?.state;
+        if (s !== undefined && isTerminal(s.phase) && s.phase !== phase) throw new Error(`release ${releaseId} ended ${s.phase} (${s.outcome?.reason}) instead of reaching ${phase}`);
+        return s?.phase === phase ? s : undefined;
+      }, timeoutMs, 25),
+    control: (releaseId, event, reason) => requestControl(rt, releaseId, event, { by: "e2e", ...(reason ? { reason } : {}) }),
+    clientWrites: () => sim.audit().filter((a) => a.user !== "system:kube-sim"),
+    events: (releaseId) => rt.bus.releaseEvents(releaseId),
+    async productionTraffic(app, namespace, o = {}) {
+      const url = await waitFor("the production Service's address", () => serviceUrl(core, config, namespace, app).catch(() => undefined));
+      const t = startTraffic({ url, path: "/version", clients: o.clients ?? 8, ...(o.ratePerSecond ? { ratePerSecond: o.ratePerSecond } : {}) });
+      traffics.push(t);
+      return t;
+    },
+    async stop() {
+      await Promise.all(traffics.map((t) => t.stop()));
+      await Promise.all(replicas.map((r) => r.stop()));
+      await rt.cleanup();
+      await sim.close();
+    },
+  };
+  return baton;
+}
+
+/** A fresh PostgreSQL database for one test, dropped by the returned cleanup. */
+export async function testDatabase(name: string): Promise<{ url: string; query: (sql: string) => Promise<pg.QueryResult>; drop: () => Promise<void> }> {
+  const admin = new pg.Client({ host: "127.0.0.1", port: 5432, user: "postgres", database: "postgres" });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const db = new pg.Client({ host: "127.0.0.1", port: 5432, user: "postgres", database: name });
+  await db.connect();
+  return {
+    url: `postgres://postgres@127.0.0.1:5432/${name}`,
+    query: (sql) => db.query(sql),
+    async drop() {
+      await db.end();
+      const a = new pg.Client({ host: "127.0.0.1", port: 5432, user: "postgres", database: "postgres" });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
+
+export function names(events: readonly AnyEvent[]): string[] {
+  return events.map((e) => e.name);
+}
