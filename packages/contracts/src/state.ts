@@ -281,7 +281,9 @@ function record(s: ReleaseState, e: AnyEvent, to: Phase): ReleaseState {
 
 function recordDeadline(s: ReleaseState, e: BatonEvent<"DeadlineExceeded">, to: Phase): ReleaseState {
   const deadlinesExceeded = [...s.deadlinesExceeded, e.data.phase];
-  if (to !== "rolling_back") return { ...s, deadlinesExceeded };
+  // Only a deadline that starts the rollback sets its cause; one of rolling_back itself is recorded
+  // and leaves the switch-back duty and the original cause alone (the pod-manager ends the release).
+  if (to !== "rolling_back" || s.phase === "rolling_back") return { ...s, deadlinesExceeded };
   return {
     ...s,
     deadlinesExceeded,

@@ -170,6 +170,14 @@ describe("a release, one event at a time", () => {
     expect(back.phase).toBe("rolled_back");
   });
 
+  test("the rolling-back deadline passing mid switch-back keeps the duty to switch back and the abort's cause", () => {
+    const aborted = walk([SAMPLE.AbortRequested()], stateIn("switched"));
+    const late = walk([ev("DeadlineExceeded", { phase: "rolling_back", deadlineSeconds: 300 })], aborted);
+    expect(late).toMatchObject({ phase: "rolling_back", needsSwitchBack: true, deadlinesExceeded: ["rolling_back"] });
+    expect(late.outcome).toEqual(aborted.outcome);
+    expect(transition(late, SAMPLE.ReleaseRolledBack()).kind).toBe("refused");
+  });
+
   test("abort once v1 is shutting down is refused with the reason", () => {
     for (const phase of ["draining", "finalizing"] as const) {
       expect(transition(stateIn(phase), SAMPLE.AbortRequested())).toEqual({

@@ -74,7 +74,7 @@ export async function planRelease(
 }
 
 /** Waits for an event of the release in the stream. */
-export async function waitForEvent<N extends EventName>(rt: TestRuntime, releaseId: string, name: N, timeoutMs = 10_000) {
+export async function waitForEvent<N extends EventName>(rt: TestRuntime, releaseId: string, name: N, timeoutMs = 20_000) {
   return waitFor(
     `${name} of ${releaseId}`,
     async () => (await rt.bus.releaseEvents(releaseId)).find((e) => e.name === name) as Extract<AnyEvent, { name: N }> | undefined,

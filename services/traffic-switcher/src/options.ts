@@ -6,16 +6,20 @@ export interface SwitcherOptions {
   /** How often it polls. */
   readonly pollMs: number;
   /**
-   * Delay before the next attempt when the step must hold back (not enough ready endpoints).
-   * With BATON_MAX_DELIVER 5 the defaults wait about 5 s in all; after that the message is
-   * dead-lettered and the promoting deadline rolls the release back (switching back if needed).
+   * How long one delivery keeps re-checking for enough ready endpoints before it holds back (the
+   * bus keeps the message alive meanwhile). With the hold-back below and BATON_MAX_DELIVER 5 a
+   * release waits about 2.5 minutes for ready endpoints in all, longer than the promoting
+   * deadline (120 s by default), which therefore rolls it back first (switching back if needed).
    */
+  readonly readyWaitMs: number;
+  /** Delay before the next attempt when the step must hold back (not enough ready endpoints). */
   readonly holdBackMs: (attempt: number) => number;
 }
 
 export const DEFAULT_SWITCHER_OPTIONS: SwitcherOptions = {
   confirmTimeoutMs: 5000,
   pollMs: 25,
+  readyWaitMs: 25_000,
   holdBackMs: (attempt) => Math.min(5000, 500 * Math.max(1, attempt)),
 };
 

@@ -16,7 +16,7 @@ export async function switchTraffic(ctx: SwitchContext, kube: KubePorts, opts: S
   const { revision, spec, previousRevision } = ctx.state;
   if (revision === null || spec === null) return terminal(`release ${releaseId} is promoting without a revision or spec`);
 
-  const live = await step("enough-ready-endpoints", releaseId, () => readyEndpointsOf(kube, namespace, app, revision));
+  const live = await step("enough-ready-endpoints", releaseId, () => waitForReadyEndpoints(ctx, kube, revision, spec.liveThreshold, opts));
   ctx.progress({ step: "switch", ready: live.ready, needed: spec.liveThreshold });
   if (live.ready < spec.liveThreshold) {
     const why = `only ${live.ready} of ${spec.liveThreshold} needed ready endpoints of revision ${revision} (${live.pods} pods)`;
@@ -41,6 +41,17 @@ export async function switchTraffic(ctx: SwitchContext, kube: KubePorts, opts: S
 
   const r = await ctx.emit("TrafficSwitched", { from: previousRevision, to: revision, endpoints: confirmed.endpoints });
   if (!r.emitted) await undoIfSuperseded(ctx, kube);
+}
+
+/** Re-checks the ready endpoints until there are enough, the wait runs out, or the delivery is cancelled. */
+async function waitForReadyEndpoints(ctx: SwitchContext, kube: KubePorts, revision: number, needed: number, opts: SwitcherOptions) {
+  const { app, namespace } = ctx.release;
+  const until = Date.now() + opts.readyWaitMs;
+  for (;;) {
+    const live = await readyEndpointsOf(kube, namespace, app, revision);
+    if (live.ready >= needed || Date.now() >= until || ctx.signal.aborted) return live;
+    await new Promise((r) => setTimeout(r, Math.max(opts.pollMs, 100)));
+  }
 }
 
 /** The release may have moved on (aborted, deadline) while this handler waited: then it must not switch. */

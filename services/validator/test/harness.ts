@@ -106,7 +106,7 @@ export async function podsLive(rt: TestRuntime, releaseId: string, app: string, 
   await rt.bus.publish(ev("PodsLive", { revision: 2, ready: 2, desired: 2 }));
 }
 
-export async function waitForEvent<N extends EventName>(rt: TestRuntime, releaseId: string, name: N, timeoutMs = 10_000) {
+export async function waitForEvent<N extends EventName>(rt: TestRuntime, releaseId: string, name: N, timeoutMs = 20_000) {
   return waitFor(
     `${name} of ${releaseId}`,
     async () => (await rt.bus.releaseEvents(releaseId)).find((e) => e.name === name) as Extract<AnyEvent, { name: N }> | undefined,
