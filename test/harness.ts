@@ -38,6 +38,8 @@ export interface BatonOptions {
   readonly replicas?: number;
   readonly overrides?: Record<string, string | number>;
   readonly logLevel?: string;
+  /** Stages not to start (to test what happens while one is down). */
+  readonly without?: readonly string[];
 }
 
 export async function startBaton(opts: BatonOptions = {}): Promise<Baton> {
@@ -56,7 +58,7 @@ export async function startBaton(opts: BatonOptions = {}): Promise<Baton> {
   const rt = await openTestRuntime("e2e-observer", config, createLogger({ service: "observer", level: "silent" }));
   const replicas: ServiceHandle[] = [];
   for (let i = 0; i < (opts.replicas ?? 1); i++) {
-    replicas.push(await startServices(config, Object.values(STAGES), { name: `replica-${i}`, log: logs.logger.child({ replica: i }) as Logger }));
+    replicas.push(await startServices(config, Object.entries(STAGES).filter(([n]) => !opts.without?.includes(n)).map(([, m]) => m), { name: `replica-${i}`, log: logs.logger.child({ replica: i }) as Logger }));
   }
   const kc = new KubeConfig();
   kc.loadFromString(sim.kubeconfig());

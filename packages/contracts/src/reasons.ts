@@ -22,7 +22,14 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
  * input that was parsed, so a missing field reads "is required" rather than "must be a string".
  */
 export function reasonsFromZod(error: z.ZodError, input?: unknown): Reason[] {
-  return error.issues.map((issue) => {
+  return error.issues.flatMap((issue) => {
+    // An unknown field is named by its own path: "validation.colour: is not a field of the spec".
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => {
+        const path = formatPath([...issue.path, key]);
+        return { path, rule: "unknown field", message: `${path}: unknown field (not part of the release spec)` };
+      });
+    }
     const path = formatPath(issue.path);
     const rule = ruleOf(issue, valueAt(input, issue.path));
     return { path, rule, message: `${path}: ${rule}` };
@@ -42,8 +49,6 @@ function ruleOf(issue: z.core.$ZodIssue, value: unknown): string {
   switch (issue.code) {
     case "invalid_type":
       return value === undefined ? `is required (${issue.expected})` : `must be ${article(issue.expected)}`;
-    case "unrecognized_keys":
-      return `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
     case "invalid_value":
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
     case "too_small":

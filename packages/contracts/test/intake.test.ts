@@ -127,7 +127,7 @@ describe("intake", () => {
         "image: must be an image reference ([registry/]name[:tag][@digest], lower-case name)",
         "port: must be at most 65535",
         'promotion: must be one of "auto", "manual"',
-        '(body): unknown field "surprise"',
+        "surprise: unknown field (not part of the release spec)",
         "validation.tests[0].request.path: must start with '/'",
       ]),
     );

@@ -35,7 +35,7 @@ async function request(payload: string): Promise<IntakeReply> {
 
 const cases: { what: string; payload: string; path: string; rule: RegExp; app: string | null }[] = [
   { what: "not JSON", payload: "{app: web", path: "(body)", rule: /must be JSON/, app: null },
-  { what: "an unknown field", payload: JSON.stringify({ ...specInput(), colour: "blue" }), path: "(body)", rule: /unknown field "colour"/, app: "web" },
+  { what: "an unknown field", payload: JSON.stringify({ ...specInput(), colour: "blue" }), path: "colour", rule: /unknown field/, app: "web" },
   { what: "a threshold above replicas", payload: JSON.stringify(specInput({ replicas: 2, liveThreshold: 3 })), path: "liveThreshold", rule: /must be <= replicas \(2\)/, app: "web" },
   { what: "kube-system", payload: JSON.stringify(specInput({ namespace: "kube-system" })), path: "namespace", rule: /system namespace/, app: "web" },
   { what: "a namespace outside the allowed list", payload: JSON.stringify(specInput({ namespace: "payments" })), path: "namespace", rule: /allowed namespaces \(shop, nowhere\)/, app: "web" },
@@ -67,7 +67,7 @@ describe("intake: bad input", () => {
     const bad = await request(JSON.stringify({ app: "web", namespace: "kube-system", image: "x y", replicas: 0, colour: 1 }));
     expect(bad.ok).toBe(false);
     if (bad.ok) return;
-    expect(bad.reasons?.map((r) => r.path).sort()).toEqual(["(body)", "image", "namespace", "replicas"]);
+    expect(bad.reasons?.map((r) => r.path).sort()).toEqual(["colour", "image", "namespace", "replicas"]);
 
     const good = await request(JSON.stringify(specInput()));
     expect(good.ok).toBe(true);

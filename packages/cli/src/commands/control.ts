@@ -1,4 +1,4 @@
-import { transition, type AnyEvent, type EventName } from "@baton/contracts";
+import { isTerminal, transition, type AnyEvent, type EventName } from "@baton/contracts";
 import { emit, eventOf, type Runtime } from "@baton/runtime";
 import { withRuntime } from "../connect.js";
 import { CliError, EXIT } from "../errors.js";
@@ -26,6 +26,9 @@ export async function requestControl(rt: Runtime, releaseId: string, name: Contr
   }
   const payload = name === "AbortRequested" ? { by: data.by, reason: data.reason ?? "aborted by an operator" } : { by: data.by };
   const event = eventOf(rt, "cli", { releaseId, app, namespace }, name, payload as never) as AnyEvent;
+  if (isTerminal(stored.state.phase)) {
+    return { releaseId, event: name, accepted: false, reason: `${name} refused: the release has already ended (${stored.state.phase})` };
+  }
   const pre = transition(stored.state, event);
   const result = pre.kind === "refused" ? { emitted: false as const, reason: pre.reason } : await emit(rt, "cli", event);
   return result.emitted ? { releaseId, event: name, accepted: true } : { releaseId, event: name, accepted: false, reason: result.reason };
