@@ -74,6 +74,7 @@ export function ttyDisplay(releaseId: string, out: NodeJS.WriteStream = process.
     out.write(text);
     drawn = Math.max(drawn, lines.length);
   };
+  const checks = { tests: { done: 0, total: 0 }, warmup: { done: 0, total: 0, errors: 0 } };
   const timer = setInterval(() => {
     tick++;
     draw();
@@ -88,10 +89,15 @@ export function ttyDisplay(releaseId: string, out: NodeJS.WriteStream = process.
     progress(p) {
       const pods = p.pods as { ready: number; desired: number } | undefined;
       if (pods && rows.get("pods")?.status === "running") set("pods", "running", `Ready ${pods.ready}/${pods.desired}`, Date.now());
-      const v = p.validation as { testsDone: number; tests: number; warmupDone: number; warmupTotal: number; errors: number } | undefined;
-      if (v && rows.get("validation")?.status === "running") {
-        const warm = v.warmupTotal > 0 ? `  warm-up ${bar(v.warmupDone, v.warmupTotal)} ${v.warmupDone}/${v.warmupTotal} (${v.errors} errors)` : "";
-        set("validation", "running", `tests ${bar(v.testsDone, v.tests, 10)} ${v.testsDone}/${v.tests}${warm}`, Date.now());
+      // The validator reports tests and warm-up separately: { validation: {done,total} }, { warmup: {done,total,errors} }.
+      const tests = p.validation as { done: number; total: number } | undefined;
+      const warmup = p.warmup as { done: number; total: number; errors: number } | undefined;
+      if (tests) checks.tests = tests;
+      if (warmup) checks.warmup = warmup;
+      if ((tests || warmup) && rows.get("validation")?.status === "running") {
+        const t = checks.tests.total > 0 ? `tests ${bar(checks.tests.done, checks.tests.total, 10)} ${checks.tests.done}/${checks.tests.total}` : "";
+        const w = checks.warmup.total > 0 ? `  warm-up ${bar(checks.warmup.done, checks.warmup.total)} ${checks.warmup.done}/${checks.warmup.total} (${checks.warmup.errors} errors)` : "";
+        set("validation", "running", `${t}${w}`.trim(), Date.now());
       }
     },
     end() {

@@ -31,7 +31,31 @@ const TESTS = (version: string) => [
 ];
 
 const STEPS: Step[] = [
-  { label: "v1 (first release)", expect: "completed", spec: { ...APP, image: "baton.dev/demo-app:1.0.0", replicas: 3, validation: { tests: TESTS("1.0.0") } } },
+  {
+    label: "v1 (first release)",
+    expect: "completed",
+    spec: {
+      ...APP,
+      image: "baton.dev/demo-app:1.0.0",
+      replicas: 3,
+      // A well-behaved app: on SIGTERM it keeps answering its keep-alive clients (with
+      // `Connection: close`) for up to 2 s, so they reconnect to v2 at a response boundary.
+      // Later releases start from this template.
+      // A readiness probe, so a pod that is still starting takes no traffic.
+      template: {
+        spec: {
+          containers: [
+            {
+              name: "app",
+              env: [{ name: "DEMO_DRAIN_MS", value: "2000" }],
+              readinessProbe: { httpGet: { path: "/healthz", port: 8080 }, periodSeconds: 1 },
+            },
+          ],
+        },
+      },
+      validation: { tests: TESTS("1.0.0") },
+    },
+  },
   {
     label: "v2",
     expect: "completed",
