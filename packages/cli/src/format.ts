@@ -4,8 +4,9 @@ export function duration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return "-";
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
-  const m = Math.floor(ms / 60_000);
-  const s = Math.round((ms % 60_000) / 1000);
+  const total = Math.round(ms / 1000); // round once, so 119.98 s reads 2m00s, not 1m60s
+  const m = Math.floor(total / 60);
+  const s = total % 60;
   if (m < 60) return `${m}m${String(s).padStart(2, "0")}s`;
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
 }

@@ -1,5 +1,6 @@
 import {
   encodeEvent,
+  eventId,
   isDeadlinePhase,
   isTerminal,
   makeEvent,
@@ -8,8 +9,10 @@ import {
   type AnyEvent,
   type BatonEvent,
   type DeadlineDefaults,
+  type DeadlinePhase,
   type EventDataInput,
   type EventName,
+  type Phase,
   type ReleaseState,
 } from "@baton/contracts";
 import type { Bus } from "./bus.js";
@@ -57,7 +60,7 @@ export async function record(rt: Runtime, event: AnyEvent): Promise<ApplyResult>
   const s = r.state;
   // Arming is idempotent (the timer id names the release and the phase), so a rare second match
   // in the same millisecond costs nothing.
-  if (s.enteredAt[s.phase] === event.time) await armDeadline(rt, s);
+  if (s.enteredAt[s.phase] === event.time) await Promise.all([armDeadline(rt, s), disarmLeftDeadlines(rt, s)]);
   if (isTerminal(s.phase)) observeEnd(rt, s);
   return r;
 }
@@ -72,6 +75,15 @@ async function armDeadline(rt: Runtime, s: ReleaseState): Promise<void> {
     { source: "timer", time: s.updatedAt, step: s.phase },
   );
   await schedule(rt, event, { inMs: seconds * 1000 });
+}
+
+/**
+ * Leaving a phase cancels its deadline timer, so a release that moved on on time leaves no stale
+ * DeadlineExceeded in its timeline (the state machine would refuse it anyway).
+ */
+async function disarmLeftDeadlines(rt: Runtime, s: ReleaseState): Promise<void> {
+  const left = (Object.keys(s.enteredAt) as Phase[]).filter((p) => p !== s.phase && isDeadlinePhase(p) && !s.deadlinesExceeded.includes(p as DeadlinePhase));
+  await Promise.all(left.map((p) => rt.timers.cancel(eventId(s.releaseId, "DeadlineExceeded", p))));
 }
 
 function observeEnd(rt: Runtime, s: ReleaseState): void {

@@ -39,7 +39,14 @@ export async function devCommand(opts: { sim?: boolean; kubeconfig?: string; por
     const started = await startSim({ kubeconfig: opts.kubeconfig, port: opts.port });
     sim = started.sim;
     // The services reach Services through the address kube-sim publishes on each one.
-    config = loadConfig({ ...process.env, KUBECONFIG: started.kubeconfig, BATON_SERVICE_ADDRESS: "load-balancer" });
+    // kube-sim's pods listen on 127.1.x.y:<containerPort>; a health server on 0.0.0.0:8080 would
+    // take port 8080 on every loopback address, so with --sim it listens on 127.0.0.1 unless told.
+    config = loadConfig({
+      BATON_HTTP_HOST: "127.0.0.1",
+      ...process.env,
+      KUBECONFIG: started.kubeconfig,
+      BATON_SERVICE_ADDRESS: "load-balancer",
+    });
     process.stdout.write(`kube-sim serving at ${sim.url}; kubeconfig ${started.kubeconfig}\n`);
   } else if (opts.kubeconfig) {
     config = loadConfig({ ...process.env, KUBECONFIG: opts.kubeconfig });

@@ -27,6 +27,14 @@ export class IpPool {
     throw new Error("kube-sim kubelet: no free pod IP in 127.1.0.0/16");
   }
 
+  /**
+   * After a bind conflict: another simulator on this machine is handing out the addresses around
+   * ours, so continue from a random point rather than from its neighbours.
+   */
+  jump(): void {
+    this.#next = randomInt(1, SIZE);
+  }
+
   release(ip: string): void {
     this.#inUse.delete(ip);
   }

@@ -8,7 +8,7 @@ import { ContainerRun, planContainer, type ContainerDeps, type Plan } from "./co
 import type { IpPool } from "./ip-pool.js";
 import type { PodView } from "./pod-status.js";
 
-const BIND_ATTEMPTS = 8;
+const BIND_ATTEMPTS = 16;
 
 export interface WorkerDeps {
   readonly ips: IpPool;
@@ -60,6 +60,7 @@ export class PodWorker {
       const err = await this.#runAll(plans, this.#ip);
       if (!err) break;
       for (const r of this.#runs) r.kill();
+      this.deps.ips.jump();
       if (this.#killed || attempt >= BIND_ATTEMPTS) {
         this.#runs.forEach((r, i) => (plans[i]?.ok ? r.fail("RunContainerError", `cannot bind ${this.#ip ?? ""}: ${err.message}`) : undefined));
         break;
