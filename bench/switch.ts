@@ -1,3 +1,4 @@
+import { get } from "node:http";
 import autocannon from "autocannon";
 import type { AnyEvent } from "@baton/contracts";
 import type { Cluster } from "./lib/cluster.js";
@@ -13,8 +14,13 @@ export interface SwitchResult {
   readonly requests: number;
   readonly failedRequests: number;
   readonly latency: { readonly before: Summary; readonly during: Summary; readonly after: Summary };
-  /** From ValidationPassed (stored time) to the first response body carrying v2's version. */
+  /**
+   * From ValidationPassed (its stored time) to the first v2 answer on a NEW connection (a probe
+   * opens one every 5 ms): how fast the switch reaches clients that connect after it.
+   */
   readonly propagationMs: number;
+  /** The same for the steady load's keep-alive connections, which stay on v1 until v1 lets them go. */
+  readonly keepAlivePropagationMs: number;
   readonly releaseMs: number;
 }
 
@@ -56,6 +62,7 @@ export async function measureSwitch(c: Cluster, ratePerSecond: number, settleMs:
     ],
     setupClient: (client) => client.on("response", (status: number, _bytes: number, ms: number) => samples.push({ at: Date.now(), ms, status })),
   });
+  const probe = newConnectionProbe(url, "2.0.0");
   await new Promise((r) => setTimeout(r, settleMs));
   progress(`switch: ${samples.length} requests on v1 so far; releasing v2`);
   const releaseStart = Date.now();
@@ -66,6 +73,7 @@ export async function measureSwitch(c: Cluster, ratePerSecond: number, settleMs:
   await new Promise((r) => setTimeout(r, settleMs));
   load.stop();
   const result = await load;
+  const firstV2New = await probe.stop();
   if (end.phase !== "completed") throw new Error(`v2 ended ${end.phase}: ${end.outcome?.reason}`);
   const events = await c.rt.bus.releaseEvents(second.releaseId);
   const passed = Date.parse((events.find((e) => e.name === "ValidationPassed") as AnyEvent).time);
@@ -75,7 +83,41 @@ export async function measureSwitch(c: Cluster, ratePerSecond: number, settleMs:
     requests: result.requests.total,
     failedRequests: result.errors + result.non2xx, // errors include timeouts
     latency: { before: window(0, releaseStart), during: window(releaseStart, releaseEnd), after: window(releaseEnd, Number.MAX_SAFE_INTEGER) },
-    propagationMs: firstV2At === 0 ? Number.NaN : round(firstV2At - passed),
+    propagationMs: firstV2New === 0 ? Number.NaN : round(firstV2New - passed),
+    keepAlivePropagationMs: firstV2At === 0 ? Number.NaN : round(firstV2At - passed),
     releaseMs: releaseEnd - releaseStart,
+  };
+}
+
+/** GET /version on a fresh connection every 5 ms; remembers when `version` first answered. */
+function newConnectionProbe(url: string, version: string): { stop(): Promise<number> } {
+  let firstAt = 0;
+  let running = true;
+  const once = () =>
+    new Promise<void>((resolve) => {
+      const req = get(new URL("/version", url), { agent: false, timeout: 2000 }, (res) => {
+        let body = "";
+        res.on("data", (c: Buffer) => (body += c.toString()));
+        res.on("end", () => {
+          if (firstAt === 0 && body.includes(version)) firstAt = Date.now();
+          resolve();
+        });
+        res.on("error", () => resolve());
+      });
+      req.on("error", () => resolve());
+      req.on("timeout", () => req.destroy());
+    });
+  const loop = (async () => {
+    while (running) {
+      await once();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return firstAt;
+    },
   };
 }

@@ -14,7 +14,9 @@ import { openTestRuntime, testConfig, type TestRuntime } from "@baton/runtime/te
 // figures include every network hop a real installation has.
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const CLI = join(ROOT, "packages/cli/src/main.ts");
+// The services run compiled (`pnpm build`, as in the container image): no TypeScript loader in
+// their start-up time or their memory.
+const CLI = join(ROOT, "packages/cli/dist/main.js");
 export const STAGE_NAMES = ["planner", "pod-manager", "validator", "traffic-switcher", "reaper"] as const;
 
 export interface Proc {
@@ -38,7 +40,7 @@ export interface Cluster {
 }
 
 function spawnCli(name: string, args: string[], env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", CLI, ...args], {
+  const child = spawn(process.execPath, [CLI, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "pipe"],
@@ -88,7 +90,7 @@ export async function startCluster(opts: { replicas: number; env?: Record<string
       if (!["completed", "rolled_back", "failed", "rejected"].includes(token)) return;
       const releaseId = msg.subject.split(".").at(-1) ?? "";
       const wake = waiters.get(releaseId);
-      if (wake) void rt.store.get(releaseId).then((r) => r && wake(r.state));
+      if (wake) void terminalState(rt, releaseId).then((st) => st && wake(st));
     },
   });
   await waitForIntake(rt);
@@ -132,6 +134,16 @@ export async function startCluster(opts: { replicas: number; env?: Record<string
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The release's state once Redis has it terminal (a stage publishes an event, then records it). */
+async function terminalState(rt: OpenRuntime, releaseId: string): Promise<ReleaseState | undefined> {
+  for (let i = 0; i < 500; i++) {
+    const st = (await rt.store.get(releaseId))?.state;
+    if (st !== undefined && isTerminal(st.phase)) return st;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return undefined;
 }
 
 /** Waits until a planner answers on the intake (the services take a few seconds to start). */

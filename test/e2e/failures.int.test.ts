@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "vitest";
-import { listDeadLetters } from "@baton/runtime";
+import { listDeadLetters, traceIdOf } from "@baton/runtime";
 import { startBaton, names, type Baton } from "../harness.js";
 
 // Issue 5, end to end: what Baton does when things go wrong. Given / When / Then, exact events,
@@ -92,6 +92,10 @@ describe("v2 never becomes ready", () => {
     expect(failed?.data).toMatchObject({ ready: 0, desired: 2 });
     expect((failed?.data as { pods: unknown[] }).pods).toHaveLength(2);
     expect(Date.parse(failed!.time) - Date.parse(events[1]!.time)).toBeGreaterThanOrEqual(2000 - 50);
+    // the deadline fired by a timer is part of the release's one trace
+    const traces = new Set(events.map((e) => traceIdOf(e.traceparent)));
+    expect(traces.size).toBe(1);
+    expect([...traces][0]).toMatch(/^[0-9a-f]{32}$/);
     expect(await deploymentsOf(baton)).toEqual(["web-1"]);
     expect(await productionRevision(baton)).toBe("1");
   });

@@ -60,19 +60,19 @@ export async function record(rt: Runtime, event: AnyEvent): Promise<ApplyResult>
   const s = r.state;
   // Arming is idempotent (the timer id names the release and the phase), so a rare second match
   // in the same millisecond costs nothing.
-  if (s.enteredAt[s.phase] === event.time) await Promise.all([armDeadline(rt, s), disarmLeftDeadlines(rt, s)]);
+  if (s.enteredAt[s.phase] === event.time) await Promise.all([armDeadline(rt, s, event.traceparent), disarmLeftDeadlines(rt, s)]);
   if (isTerminal(s.phase)) observeEnd(rt, s);
   return r;
 }
 
-async function armDeadline(rt: Runtime, s: ReleaseState): Promise<void> {
+async function armDeadline(rt: Runtime, s: ReleaseState, traceparent: string | undefined): Promise<void> {
   if (!isDeadlinePhase(s.phase) || s.app === null || s.namespace === null) return;
   const seconds = phaseDeadlineSeconds(s.phase, s.spec, rt.deadlines);
   if (seconds === undefined) return;
   const event = makeEvent(
     "DeadlineExceeded",
     { releaseId: s.releaseId, app: s.app, namespace: s.namespace, phase: s.phase, deadlineSeconds: seconds },
-    { source: "timer", time: s.updatedAt, step: s.phase },
+    { source: "timer", time: s.updatedAt, step: s.phase, ...(traceparent === undefined ? {} : { traceparent }) },
   );
   await schedule(rt, event, { inMs: seconds * 1000 });
 }

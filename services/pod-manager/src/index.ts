@@ -17,9 +17,11 @@ export const podManagerService: ServiceModule = {
     const deps: { -readonly [K in keyof PodManagerDeps]: PodManagerDeps[K] } = { core, apps, pods };
     return {
       stages: [podManagerStage(deps)],
-      // The runtime (and its metrics) exists once the stages start: count Kubernetes calls from then on.
+      // The runtime (its metrics and logger) exists once the stages start: count Kubernetes calls and
+      // log the pod watch through it from then on.
       extra: async (rt) => {
         deps.metrics = rt.metrics;
+        pods.useRuntime(rt.log.child({ stage: "pod-manager" }), rt.metrics);
         return [];
       },
       close: () => pods.close(),

@@ -23,9 +23,15 @@ export class PodWatchHub {
   constructor(
     private readonly kc: KubeConfig,
     private readonly core: CoreV1Api,
-    private readonly log: Logger,
-    private readonly metrics?: Metrics,
+    private log: Logger,
+    private metrics?: Metrics,
   ) {}
+
+  /** The runtime's logger and metrics, once it exists (the hub is made before it): watches started from then on use them. */
+  useRuntime(log: Logger, metrics: Metrics): void {
+    this.log = log;
+    this.metrics = metrics;
+  }
 
   /** Subscribes to the pods of a namespace; the listener is called once the cache is synced, then on every change. */
   subscribe(namespace: string, listener: PodListener): () => void {
@@ -116,8 +122,7 @@ class NamespaceWatch {
       const path = `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods`;
       const query = { labelSelector: SELECTOR, resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: WATCH_TIMEOUT_S };
       const done = (err: unknown) => (err ? reject(err as Error) : resolve());
-      new Watch(this.kc)
-        .watch(path, query, (type, obj) => this.onEvent(type, obj as V1Pod), done)
+      kubeCall(this.metrics, "watch", "pods", () => new Watch(this.kc).watch(path, query, (type, obj) => this.onEvent(type, obj as V1Pod), done))
         .then((c) => {
           this.controller = c;
           if (this.stopped) c.abort();

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { CustomObjectsApi, Watch, type KubeConfig } from "@kubernetes/client-node";
-import { kubeCall, type Component, type OpenRuntime } from "@baton/runtime";
+import { kubeCall, type Component, type Metrics, type OpenRuntime } from "@baton/runtime";
 import { GROUP, PLURAL, VERSION, type ReleaseObject } from "./release-object.js";
 import { ReleaseTracker } from "./tracker.js";
 
@@ -51,7 +51,7 @@ async function watchLoop(kc: KubeConfig, api: CustomObjectsApi, rt: OpenRuntime,
     try {
       const list = await listReleases(api, rt, ns);
       for (const obj of list.items ?? []) tracker.observe(obj);
-      await watchOnce(kc, ns, list.metadata?.resourceVersion, tracker, signal);
+      await watchOnce(kc, rt.metrics, ns, list.metadata?.resourceVersion, tracker, signal);
     } catch (err) {
       if (signal.aborted) break;
       log.warn({ err }, "Release watch ended; listing again");
@@ -69,18 +69,18 @@ function listReleases(api: CustomObjectsApi, rt: OpenRuntime, ns: string | null)
 }
 
 /** One watch stream; resolves when the server ends it or on stop, rejects on an error or a 410 Gone. */
-async function watchOnce(kc: KubeConfig, ns: string | null, resourceVersion: string | undefined, tracker: ReleaseTracker, signal: AbortSignal): Promise<void> {
+async function watchOnce(kc: KubeConfig, metrics: Metrics, ns: string | null, resourceVersion: string | undefined, tracker: ReleaseTracker, signal: AbortSignal): Promise<void> {
   const path = ns === null ? `/apis/${GROUP}/${VERSION}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}`;
   const query = { resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 300 };
   let onAbort = () => {};
   let started: Promise<AbortController> | undefined;
   const ended = new Promise<void>((resolve, reject) => {
     onAbort = () => resolve();
-    started = new Watch(kc).watch(path, query, (type, obj: ReleaseObject) => {
+    started = kubeCall(metrics, "watch", "releases", () => new Watch(kc).watch(path, query, (type, obj: ReleaseObject) => {
       if (type === "ADDED" || type === "MODIFIED") tracker.observe(obj);
       else if (type === "DELETED") tracker.forget(obj);
       else if (type === "ERROR") reject(new Error(`watch of ${path} failed: ${JSON.stringify(obj)}`));
-    }, (err: unknown) => (err && !signal.aborted ? reject(err as Error) : resolve()));
+    }, (err: unknown) => (err && !signal.aborted ? reject(err as Error) : resolve())));
     started.catch(reject);
   });
   // the stream is closed once it has started and it ended or we are stopping

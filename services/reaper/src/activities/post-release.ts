@@ -39,6 +39,7 @@ export async function runPostRelease(scope: ActivityScope, activities: readonly 
     const kind = activity.sql ? "sql" : "webhook";
     if (failed !== undefined) {
       results.push({ name: activity.name, kind, ok: false, skipped: true, detail: `not run: ${failed} failed before it`, durationMs: 0 });
+      scope.metrics.postReleaseActivities.inc({ kind, result: "not_run" });
       continue;
     }
     const result = await runOne(scope, activity);
@@ -58,13 +59,16 @@ async function runOne(scope: ActivityScope, activity: PostReleaseActivity): Prom
       ? await sql(scope, activity, activity.sql)
       : { skipped: false, detail: await webhook(scope, activity, activity.webhook) };
     log.info({ skipped: out.skipped, durationMs: took(), detail: out.detail }, `post-release activity ${activity.name}: ${out.skipped ? "skipped" : "done"}`);
+    scope.metrics.postReleaseActivities.inc({ kind, result: out.skipped ? "already_done" : "ok" });
     return { name: activity.name, kind, ok: true, ...(out.skipped ? { skipped: true } : {}), detail: out.detail, durationMs: took() };
   } catch (err) {
     const failure = err instanceof ActivityFailure ? err : new ActivityFailure(`unexpected error: ${scrubber([])(messageOfUnknown(err))}`, true);
     if (failure.retryable && !scope.lastAttempt) {
+      scope.metrics.postReleaseActivities.inc({ kind, result: "retry" });
       throw new ActivityRetry(`post-release activity ${activity.name} (${kind}): ${failure.message}; will retry`);
     }
     const detail = failure.retryable ? `${failure.message} (gave up: still failing on the last attempt)` : failure.message;
+    scope.metrics.postReleaseActivities.inc({ kind, result: "failed" });
     log.error({ detail, durationMs: took() }, `post-release activity ${activity.name} FAILED for good; the release completes (production is on v2), fix this by hand`);
     return { name: activity.name, kind, ok: false, detail, durationMs: took() };
   }

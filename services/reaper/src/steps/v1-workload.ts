@@ -1,5 +1,5 @@
 import { PatchStrategy, setHeaderOptions, type V1Pod } from "@kubernetes/client-node";
-import { isNotFound, kubeCall, kubeError, revisionSelector, type Metrics } from "@baton/runtime";
+import { isConflict, isNotFound, kubeCall, kubeError, revisionSelector, type Metrics } from "@baton/runtime";
 import type { ReaperDeps } from "../deps.js";
 
 // Idempotent steps on v1's workload: each checks, then acts, and treats "already gone" as done,
@@ -12,31 +12,42 @@ export interface Kube {
 
 export type ScaleOutcome = "scaled" | "already-zero" | "gone";
 
-/** Scales a Deployment to zero with ONE merge patch on its scale subresource; skips when already 0. */
+/**
+ * Scales a Deployment to zero with ONE merge patch on its scale subresource; skips when already 0.
+ * The patch carries the resourceVersion it read, so two deliveries of the same event handled at
+ * once (a duplicate, a second replica) cannot both scale: the later one gets 409 and reads again.
+ */
 export async function scaleToZero(k: Kube, namespace: string, name: string): Promise<ScaleOutcome> {
-  let replicas: number;
-  try {
-    const scale = await kubeCall(k.metrics, "get", "deployments/scale", () =>
-      k.deps.apps.readNamespacedDeploymentScale({ name, namespace }),
-    );
-    replicas = scale.spec?.replicas ?? 0;
-  } catch (err) {
-    if (isNotFound(err)) return "gone";
-    throw kubeError(`read the scale of Deployment ${namespace}/${name}`, err);
-  }
-  if (replicas === 0) return "already-zero";
+  const read = await readScale(k, namespace, name);
+  if (read === "gone") return "gone";
+  if (read.replicas === 0) return "already-zero";
   try {
     await kubeCall(k.metrics, "patch", "deployments/scale", () =>
       k.deps.apps.patchNamespacedDeploymentScale(
-        { name, namespace, body: { spec: { replicas: 0 } } },
+        { name, namespace, body: { metadata: { resourceVersion: read.resourceVersion }, spec: { replicas: 0 } } },
         setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
       ),
     );
   } catch (err) {
     if (isNotFound(err)) return "gone";
+    if (isConflict(err)) {
+      const again = await readScale(k, namespace, name);
+      if (again === "gone") return "gone";
+      if (again.replicas === 0) return "already-zero";
+    }
     throw kubeError(`scale Deployment ${namespace}/${name} to 0`, err);
   }
   return "scaled";
+}
+
+async function readScale(k: Kube, namespace: string, name: string): Promise<{ replicas: number; resourceVersion: string | undefined } | "gone"> {
+  try {
+    const scale = await kubeCall(k.metrics, "get", "deployments/scale", () => k.deps.apps.readNamespacedDeploymentScale({ name, namespace }));
+    return { replicas: scale.spec?.replicas ?? 0, resourceVersion: scale.metadata?.resourceVersion };
+  } catch (err) {
+    if (isNotFound(err)) return "gone";
+    throw kubeError(`read the scale of Deployment ${namespace}/${name}`, err);
+  }
 }
 
 /** The label selector of one revision's pods, as text. */

@@ -28,7 +28,7 @@ export function onPodsLive(deps: ValidatorDeps): Handler<"PodsLive"> {
     const revision = ctx.event.data.revision;
     if (spec === null) return ack;
     const { releaseId, namespace, app } = ctx.release;
-    const baseUrl = await step("previewUrl", releaseId, () => previewUrl(deps.core, deps.config, namespace, app, revision));
+    const baseUrl = await step("previewUrl", releaseId, () => previewUrl(deps.core, deps.config, namespace, app, revision, ctx.rt.metrics));
     const movedOn = watchPhase(ctx);
     const signal = AbortSignal.any([ctx.signal, movedOn.signal, AbortSignal.timeout(spec.validation.timeoutSeconds * 1000)]);
     const v = spec.validation;
