@@ -4,7 +4,7 @@ import { requestControl } from "@baton/cli";
 import { emit, newReleaseId } from "@baton/runtime";
 import { waitFor } from "@baton/runtime/testing";
 import { testDatabase } from "../harness.js";
-import { given, sideEffects, startRig, type Rig } from "./rig.js";
+import { given, sideEffects, startRig, type Rig, POD_PORT } from "./rig.js";
 
 // kill -9 of each of the five stage processes while a release is in a phase that stage owns, then
 // a restart of the same stage: the release completes, and kube-sim's record of API writes shows
@@ -29,9 +29,11 @@ const v2 = (app: string, extra: Record<string, unknown> = {}) => ({
   shutdown: { delaySeconds: 0, gracePeriodSeconds: 1 },
   ...extra,
 });
-const env = (vars: Record<string, string>) => ({
-  template: { spec: { containers: [{ name: "app", env: Object.entries(vars).map(([name, value]) => ({ name, value })) }] } },
+const env = (vars: Record<string, string>, more: Record<string, unknown> = {}) => ({
+  template: { spec: { containers: [{ name: "app", env: Object.entries(vars).map(([name, value]) => ({ name, value })), ...more }] } },
 });
+/** Ready only once the app answers /healthz (without a probe a pod is Ready as soon as it runs). */
+const probe = { readinessProbe: { httpGet: { path: "/healthz", port: POD_PORT }, periodSeconds: 1 } };
 
 /** v1 of `app`, released and completed before the fault. */
 async function firstRelease(app: string, extra: Record<string, unknown> = {}): Promise<void> {
@@ -39,21 +41,23 @@ async function firstRelease(app: string, extra: Record<string, unknown> = {}): P
   expect((await rig.waitForEnd(id)).phase).toBe("completed");
 }
 
-async function killAndRestart(stage: string): Promise<void> {
+/** kill -9, checks the release was still in `phase` when the process died, starts the stage again. */
+async function killAndRestart(stage: string, releaseId: string, phase: string): Promise<void> {
   const before = rig.procs.get(stage)?.pid;
   await rig.kill(stage);
+  expect((await rig.state(releaseId))?.phase, "the kill landed inside the phase").toBe(phase);
   const after = await rig.start(stage);
   expect(after.pid).not.toBe(before);
 }
 
-function expectOnce(app: string, end: ReleaseState): void {
+function expectOnce(app: string, end: ReleaseState, v1PodsForced = 0): void {
   expect(end.phase, JSON.stringify(end.outcome)).toBe("completed");
   expect(sideEffects(rig.writes(), app, 2, 1)).toEqual({
     deploymentCreated: 1,
     productionSwitched: 1,
     productionCreated: 1, // by v1's release
     v1ScaledToZero: 1,
-    v1PodsForced: end.forcedPods ?? 0,
+    v1PodsForced,
     v1Deleted: 1,
   });
 }
@@ -64,7 +68,7 @@ describe("kill -9 of a stage in a phase it owns, then a restart", () => {
     // Given the planner is down when a release is requested (the request is recorded and on the stream)
     await rig.kill("planner");
     const releaseId = newReleaseId();
-    const spec = ReleaseSpec.parse({ namespace: "shop", ...v2("alpha") });
+    const spec = ReleaseSpec.parse({ namespace: "shop", port: POD_PORT, ...v2("alpha") });
     const requested = makeEvent("ReleaseRequested", { releaseId, app: "alpha", namespace: "shop", spec }, { source: "intake", time: new Date().toISOString() });
     expect((await emit(rig.rt, "intake", requested)).emitted).toBe(true);
     expect((await rig.state(releaseId))?.phase).toBe("requested");
@@ -78,11 +82,10 @@ describe("kill -9 of a stage in a phase it owns, then a restart", () => {
 
   test("pod-manager, release in `planned` (Deployment created, pods starting): no second create", async () => {
     await firstRelease("bravo");
-    const id = await rig.releaseOk(v2("bravo", env({ DEMO_START_DELAY_MS: "2500" })));
+    const id = await rig.releaseOk(v2("bravo", env({ DEMO_START_DELAY_MS: "4000" }, probe)));
     await rig.waitForPhase(id, "planned");
     await waitFor("bravo-2 to exist", () => rig.apps.readNamespacedDeployment({ name: "bravo-2", namespace: "shop" }).then(() => true, () => false));
-    await killAndRestart("pod-manager");
-    expect((await rig.state(id))?.phase).toBe("planned"); // the kill landed inside the phase
+    await killAndRestart("pod-manager", id, "planned");
     expectOnce("bravo", await rig.waitForEnd(id));
   });
 
@@ -95,7 +98,7 @@ describe("kill -9 of a stage in a phase it owns, then a restart", () => {
       }),
     );
     await rig.waitForPhase(id, "validating");
-    await killAndRestart("validator");
+    await killAndRestart("validator", id, "validating");
     const end = await rig.waitForEnd(id);
     expectOnce("charlie", end);
     const names = (await rig.events(id)).map((e) => e.name);
@@ -130,15 +133,17 @@ describe("kill -9 of a stage in a phase it owns, then a restart", () => {
         }),
       );
       await rig.waitForPhase(id, "switched");
-      await killAndRestart("reaper");
+      await killAndRestart("reaper", id, "switched");
       await rig.waitForPhase(id, "draining");
-      await killAndRestart("reaper");
+      await killAndRestart("reaper", id, "draining");
       await rig.waitForPhase(id, "finalizing");
       await waitFor("the post-release SQL to be running", async () => (await db.query("SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND state = 'active'")).rowCount === 1, 10_000);
-      await killAndRestart("reaper");
+      await killAndRestart("reaper", id, "finalizing");
       const end = await rig.waitForEnd(id);
-      expectOnce("echo", end);
-      expect(end.forcedPods).toBe(2);
+      // both v1 pods ignored SIGTERM: each force-deleted once (by the reaper that was then killed)
+      expectOnce("echo", end, 2);
+      const forced = rig.writes().filter((a) => a.resource === "pods" && a.verb === "delete" && (a.name ?? "").startsWith("echo-1-"));
+      expect(new Set(forced.map((a) => a.name)).size).toBe(2);
       expect((await db.query("SELECT count(*)::int AS n FROM runs")).rows).toEqual([{ n: 1 }]);
       expect((await db.query("SELECT release_id FROM baton_post_release_journal")).rows).toEqual([{ release_id: id }]);
       expect(end.postRelease).toMatchObject([{ name: "count-run", ok: true }]);

@@ -13,6 +13,13 @@ import { envOf, spawnStage, STAGE_NAMES, type StageProc } from "./procs.js";
 // stage in its own `baton serve` process that the test may kill -9 and start again, and an
 // observer runtime that submits releases and reads Redis and the stream.
 
+/**
+ * The apps' container port. Not 8080: kube-sim binds each pod on its own 127.1.x.y address, and a
+ * process listening on 0.0.0.0:8080 on this machine (a `baton dev` with the default health port)
+ * makes every such bind fail with EADDRINUSE.
+ */
+export const POD_PORT = 28_080;
+
 export interface RigOptions {
   /** Which stage processes to start (default: the five, one process each). */
   readonly stages?: readonly string[];
@@ -78,7 +85,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
     async kill(stage) {
       await procs.get(stage)?.kill("SIGKILL");
     },
-    release: (spec) => submit(rt, { namespace: "shop", app: "web", ...spec }, "reliability"),
+    release: (spec) => submit(rt, { namespace: "shop", app: "web", port: POD_PORT, ...spec }, "reliability"),
     async releaseOk(spec) {
       const reply = await rig.release(spec);
       if (!reply.ok) throw new Error(`release rejected: ${JSON.stringify(reply)}`);
