@@ -1,0 +1,38 @@
+import { spawn } from "node:child_process";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { describe, expect, test } from "vitest";
+
+// Issue 6: the demo itself runs in CI — kube-sim and all stages in one process, v1, v2 under
+// production traffic, v3 rolled back — and exits 0 only when all of it held.
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+describe("the demo", () => {
+  test("releases v1, v2 under production traffic and a failing v3; summary with 0 failed requests; exit 0", async () => {
+    const state = await mkdtemp(join(tmpdir(), "baton-demo-"));
+    const run = await new Promise<{ code: number; out: string }>((done, fail) => {
+      const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", join(ROOT, "packages/cli/src/main.ts"), "demo"], {
+        cwd: ROOT,
+        env: { ...process.env, BATON_STATE_DIR: state, NO_COLOR: "1" },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+      child.stderr.on("data", (c: Buffer) => (out += c.toString()));
+      child.on("error", fail);
+      child.on("close", (code) => done({ code: code ?? -1, out }));
+    });
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toMatch(/v1 \(first release\)\s+\S+\s+completed\s+completed/);
+    expect(run.out).toMatch(/v2\s+\S+\s+completed\s+completed/);
+    expect(run.out).toMatch(/v3 \(fails validation\)\s+\S+\s+rolled_back\s+rolled_back/);
+    const requests = /production requests: (\d+) sent, (\d+) failed/.exec(run.out);
+    expect(Number(requests?.[1])).toBeGreaterThan(500);
+    expect(Number(requests?.[2])).toBe(0);
+    expect(run.out).toMatch(/answered by version: 1\.0\.0: \d+, 2\.0\.0: \d+/);
+    expect(run.out).toContain("deployments left: web-2");
+    expect(run.out).toContain("demo passed");
+  }, 120_000);
+});
