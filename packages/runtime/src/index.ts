@@ -65,6 +65,7 @@ export {
   previewServiceName,
   productionServiceName,
   revisionOfSelector,
+  reuseConnections,
   revisionSelector,
   serviceUrl,
 } from "./kube.js";

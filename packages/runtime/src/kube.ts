@@ -1,3 +1,4 @@
+import type { Agent } from "node:http";
 import { ApiException, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import type { Config } from "./config.js";
 import { RetryableError, TerminalError } from "./errors.js";
@@ -38,11 +39,37 @@ export function revisionOfSelector(selector: Record<string, string> | undefined,
   return Number.isInteger(rev) && rev > 0 ? rev : null;
 }
 
-/** The kubeconfig named by KUBECONFIG, or the in-cluster service account, or ~/.kube/config. */
+/**
+ * The kubeconfig named by KUBECONFIG, or the in-cluster service account, or ~/.kube/config; its
+ * clients reuse connections (see {@link reuseConnections}).
+ */
 export function loadKubeConfig(config: Pick<Config, "KUBECONFIG">): KubeConfig {
   const kc = new KubeConfig();
   if (config.KUBECONFIG !== undefined && config.KUBECONFIG !== "") kc.loadFromFile(config.KUBECONFIG);
   else kc.loadFromDefault();
+  return reuseConnections(kc);
+}
+
+type AgentFactory = (cluster: { server: string } | null, options: Record<string, unknown>) => Agent;
+
+/**
+ * client-node 1.4 builds a new HTTP(S) agent for every request, so every API call opens a new
+ * connection (and, on a real cluster, does a new TLS handshake). This keeps one keep-alive agent per
+ * server and client identity instead: a rotated client certificate still gets a new agent.
+ */
+export function reuseConnections(kc: KubeConfig): KubeConfig {
+  const target = kc as unknown as { createAgent: AgentFactory };
+  const create = target.createAgent.bind(kc);
+  const agents = new Map<string, Agent>();
+  target.createAgent = (cluster, options) => {
+    const key = [cluster?.server, options.ca, options.cert, options.key, options.pfx, options.rejectUnauthorized].map(String).join("|");
+    let agent = agents.get(key);
+    if (agent === undefined) {
+      agent = create(cluster, { ...options, keepAlive: true });
+      agents.set(key, agent);
+    }
+    return agent;
+  };
   return kc;
 }
 
