@@ -4,6 +4,7 @@
 // `pnpm exec tsx --conditions=source bench/kube-sim.ts [--quick]`
 import * as k8s from "@kubernetes/client-node";
 import { startKubeSim, type KubeSim } from "@baton/kube-sim";
+import { reuseConnections } from "@baton/runtime";
 import { markdownTable, msSince, progress, summarize, type Summary } from "./lib/stats.js";
 
 const quick = process.argv.includes("--quick");
@@ -19,6 +20,7 @@ interface Clients {
 function clients(sim: KubeSim): Clients {
   const kc = new k8s.KubeConfig();
   kc.loadFromString(sim.kubeconfig());
+  reuseConnections(kc); // as Baton's services do: one kept-alive connection, not one per call
   return { kc, core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api) };
 }
 
