@@ -38,12 +38,15 @@ export interface BatonOptions {
   readonly replicas?: number;
   readonly overrides?: Record<string, string | number>;
   readonly logLevel?: string;
+  /** Runs against the cluster before the services start (e.g. to install a CRD they look for). */
+  readonly beforeServices?: (sim: KubeSim) => Promise<void>;
   /** Stages not to start (to test what happens while one is down). */
   readonly without?: readonly string[];
 }
 
 export async function startBaton(opts: BatonOptions = {}): Promise<Baton> {
   const sim = await startKubeSim();
+  await opts.beforeServices?.(sim);
   const dir = await mkdtemp(join(tmpdir(), "baton-e2e-"));
   const kubeconfig = join(dir, "kubeconfig");
   await writeFile(kubeconfig, sim.kubeconfig());

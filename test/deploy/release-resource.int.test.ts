@@ -166,5 +166,11 @@ describe("the Release custom resource", () => {
     await waitFor("status requested", async () => (await statusOf("web-kubectl"))?.phase === "requested");
     const listed = await run("kubectl", ["--kubeconfig", kubeconfig, "get", "releases", "-n", "shop", "-o", "jsonpath={range .items[*]}{.metadata.name}={.status.phase} {end}"]);
     expect(listed.stdout).toContain("web-kubectl=requested");
+    // the CRD's printer columns, as a real API server serves them to `kubectl get`
+    const table = await run("kubectl", ["--kubeconfig", kubeconfig, "get", "releases", "-n", "shop"]);
+    const [header, ...rows] = table.stdout.trim().split("\n");
+    expect(header?.split(/\s+/)).toEqual(["NAME", "APP", "PHASE", "REVISION", "AGE"]);
+    expect(rows.find((r) => r.startsWith("web-kubectl "))).toMatch(/^web-kubectl\s+web\s+requested\s+/);
+    expect(rows.find((r) => r.startsWith("web-2 "))).toMatch(/^web-2\s+web\s+completed\s+\d+\s+/);
   });
 });

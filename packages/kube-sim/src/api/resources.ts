@@ -33,6 +33,17 @@ export interface ResourceType {
   readonly returnDeletedObject: boolean;
   readonly isCustom: boolean;
   readonly strategy: Strategy;
+  /** A custom resource's `additionalPrinterColumns`, printed by `kubectl get` (Table answers). */
+  readonly printerColumns?: readonly PrinterColumn[];
+}
+
+export interface PrinterColumn {
+  readonly name: string;
+  readonly type: string;
+  readonly jsonPath: string;
+  readonly format?: string;
+  readonly description?: string;
+  readonly priority?: number;
 }
 
 export const VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
@@ -115,7 +126,8 @@ function customTypes(crd: Crd): ResourceType[] {
         strategy: customResourceStrategy(v.schema?.openAPIV3Schema),
       };
       const type = make(def, true, storage);
-      return { ...type, singular: names.singular ?? type.singular, listKind: names.listKind ?? type.listKind };
+      const printerColumns = (v.additionalPrinterColumns ?? []) as PrinterColumn[];
+      return { ...type, singular: names.singular ?? type.singular, listKind: names.listKind ?? type.listKind, printerColumns };
     });
 }
 
