@@ -32,9 +32,11 @@ ensure_node_tools() {
   fi
 }
 
+# The reliability and deploy tests start their own nats-server and redis-server (to kill and
+# restart them), so the binaries must be there even when the shared servers already answer.
 ensure_nats() {
-  port_open 4222 && return 0
   command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || apt_install nats-server
+  port_open 4222 && return 0
   local bin; bin=$(command -v nats-server || echo /usr/sbin/nats-server)
   local dir="${BATON_STATE_DIR:-$HOME/.baton}/nats"; mkdir -p "$dir"
   say "starting nats-server with JetStream on 127.0.0.1:4222 (store $dir)"
@@ -43,8 +45,8 @@ ensure_nats() {
 }
 
 ensure_redis() {
-  port_open 6379 && return 0
   command -v redis-server >/dev/null || apt_install redis-server
+  port_open 6379 && return 0
   local dir="${BATON_STATE_DIR:-$HOME/.baton}/redis"; mkdir -p "$dir"
   say "starting redis-server on 127.0.0.1:6379"
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no --dir "$dir" --logfile "$dir/redis.log"
