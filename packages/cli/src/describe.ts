@@ -1,4 +1,4 @@
-import type { AnyEvent } from "@baton/contracts";
+import type { ActivityResult, AnyEvent } from "@baton/contracts";
 
 /** One event in a few words a person reads at a glance. */
 export function describeEvent(e: AnyEvent): string {
@@ -34,10 +34,16 @@ export function describeEvent(e: AnyEvent): string {
     case "DeadlineExceeded":
       return `${e.data.phase} ran past its ${e.data.deadlineSeconds}s deadline`;
     case "ReleaseCompleted":
-      return `revision ${e.data.revision} live; ${e.data.forcedPods} forced; ${e.data.postRelease.map((a) => `${a.name} ${a.ok ? "ok" : "failed"}`).join(", ") || "no post-release activities"}`;
+      return `revision ${e.data.revision} live; ${e.data.forcedPods} forced; ${e.data.postRelease.map(activity).join(", ") || "no post-release activities"}`;
     case "ReleaseRolledBack":
       return e.data.reason;
     case "ReleaseFailed":
       return `${e.data.stage}: ${e.data.cause}`;
   }
+}
+
+/** One post-release activity as the timeline shows it: a failure says so loudly, with its detail. */
+function activity(a: ActivityResult): string {
+  if (a.ok) return a.skipped ? `${a.name} ok (already done)` : `${a.name} ok`;
+  return a.skipped ? `${a.name} NOT RUN` : `${a.name} FAILED (${a.detail})`;
 }
