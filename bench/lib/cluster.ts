@@ -39,8 +39,14 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
+// BENCH_CPU_PROF=1 profiles every service process (`node --cpu-prof`): one .cpuprofile per
+// process in bench/results/prof, written when it exits; `pnpm exec tsx bench/prof-summary.ts <file>` sums them up.
+const PROF_DIR = join(ROOT, "bench/results/prof");
+const profArgs = (name: string) =>
+  process.env.BENCH_CPU_PROF === "1" && name !== "kube-sim" ? ["--cpu-prof", `--cpu-prof-dir=${PROF_DIR}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
+
 function spawnCli(name: string, args: string[], env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [...profArgs(name), CLI, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "pipe"],
@@ -94,6 +100,7 @@ export async function startCluster(opts: { replicas: number; env?: Record<string
     },
   });
   await waitForIntake(rt);
+  await waitForConsumers(rt, opts.replicas);
   return {
     config,
     rt,
@@ -144,6 +151,26 @@ async function terminalState(rt: OpenRuntime, releaseId: string): Promise<Releas
     await new Promise((r) => setTimeout(r, 2));
   }
   return undefined;
+}
+
+/**
+ * Waits until every replica of every stage pulls from each of the stage's durable consumers, so a
+ * measurement starts on a running cluster, not during the other processes' start-up (module
+ * loading is ~1.5 s of CPU per process, which 10 processes on 2 cores take a while to get through).
+ */
+async function waitForConsumers(rt: OpenRuntime, replicas: number): Promise<void> {
+  const until = Date.now() + 60_000;
+  const stream = rt.bus.subjects.eventsStream;
+  let seen = -1; // a stage creates its consumers one by one: the count must hold still too
+  for (;;) {
+    const consumers = await rt.bus.jsm.consumers.list(stream).next();
+    const stages = new Set(consumers.map((c) => c.name.split("--")[0]));
+    const pulling = consumers.every((c) => c.num_waiting >= replicas);
+    if (pulling && consumers.length === seen && STAGE_NAMES.every((s) => stages.has(s))) return;
+    seen = consumers.length;
+    if (Date.now() > until) throw new Error(`not every stage replica pulls from ${stream} within 60 s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /** Waits until a planner answers on the intake (the services take a few seconds to start). */

@@ -38,7 +38,12 @@ export const ConfigSchema = z.object({
   BATON_MAX_DELIVER: int(1, 100, 5),
   BATON_ACK_WAIT_MS: int(1000, 3_600_000, 30_000),
   BATON_DEDUP_WINDOW_MS: int(1000, 7 * 86_400_000, 24 * 3_600_000),
-  BATON_TIMER_POLL_MS: int(1, 10_000, 10),
+  /**
+   * How often a timer pump looks for timers added by other processes. A timer this process adds
+   * wakes its own pump at once (and a pump sleeps until the next timer it knows of), so the poll
+   * only bounds how late a timer is when the process that added it died before it fell due.
+   */
+  BATON_TIMER_POLL_MS: int(1, 10_000, 100),
   BATON_TIMER_LEASE_MS: int(100, 600_000, 10_000),
   /** Deadlines of the phases whose length the spec does not set (seconds). */
   BATON_DEADLINE_REQUESTED_S: int(1, 86_400, 120),

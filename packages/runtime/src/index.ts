@@ -68,4 +68,5 @@ export {
   reuseConnections,
   revisionSelector,
   serviceUrl,
+  serviceUrlOf,
 } from "./kube.js";

@@ -1,5 +1,5 @@
 import type { Agent } from "node:http";
-import { ApiException, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { ApiException, CoreV1Api, KubeConfig, type V1Service } from "@kubernetes/client-node";
 import type { Config } from "./config.js";
 import { RetryableError, TerminalError } from "./errors.js";
 import type { Metrics } from "./metrics.js";
@@ -128,7 +128,16 @@ export async function serviceUrl(
   namespace: string,
   name: string,
 ): Promise<string> {
-  const svc = await core.readNamespacedService({ name, namespace });
+  return serviceUrlOf(await core.readNamespacedService({ name, namespace }), config, namespace, name);
+}
+
+/** {@link serviceUrl} of the Service `namespace/name` already read (saves the read when the caller has it). */
+export function serviceUrlOf(
+  svc: V1Service,
+  config: Pick<Config, "BATON_SERVICE_ADDRESS" | "BATON_CLUSTER_DOMAIN">,
+  namespace: string,
+  name: string,
+): string {
   const port = svc.spec?.ports?.[0]?.port ?? 80;
   if (config.BATON_SERVICE_ADDRESS === "cluster-dns") return `http://${name}.${namespace}.svc.${config.BATON_CLUSTER_DOMAIN}:${port}`;
   const ingress = svc.status?.loadBalancer?.ingress?.[0];

@@ -19,7 +19,7 @@ import type { Bus } from "./bus.js";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
-import type { ReleaseStore, ApplyResult } from "./store.js";
+import type { ReleaseStore, ApplyResult, StoredRelease } from "./store.js";
 import type { TimerStore } from "./timers.js";
 
 // What every stage and the intake share: the bus, the store, the timers, and the two moves they
@@ -53,9 +53,12 @@ export interface TimerPayload {
   readonly event: string;
 }
 
-/** Applies an event to its release's state; entering a phase with a deadline arms its timer. */
-export async function record(rt: Runtime, event: AnyEvent): Promise<ApplyResult> {
-  const r = await rt.store.apply(event);
+/**
+ * Applies an event to its release's state; entering a phase with a deadline arms its timer.
+ * `read`: the release's state as just read (see ReleaseStore.apply).
+ */
+export async function record(rt: Runtime, event: AnyEvent, read?: StoredRelease | null): Promise<ApplyResult> {
+  const r = await rt.store.apply(event, read);
   if (r.kind !== "applied") return r;
   const s = r.state;
   // Arming is idempotent (the timer id names the release and the phase), so a rare second match
@@ -108,15 +111,17 @@ export type EmitResult =
 
 /**
  * Emits an event: checks the state machine would take it (against the freshest state), publishes
- * it with its dedup id, then records it. A refused event is not published.
+ * it with its dedup id, then records it. A refused event is not published. The state read for the
+ * check is the one the record starts from: its compare-and-set fails (and reads again) only when
+ * something changed the release during the publish.
  */
 export async function emit(rt: Runtime, stage: string, event: AnyEvent): Promise<EmitResult> {
-  const current = await rt.store.get(event.data.releaseId);
+  const current = await rt.store.getOf(event);
   const pre = transition(current?.state, event);
   if (pre.kind === "refused") return { emitted: false, event, reason: pre.reason };
   await rt.bus.publish(event);
   rt.metrics.published.inc({ stage, event: event.name });
-  const r = await record(rt, event);
+  const r = await record(rt, event, current);
   return { emitted: true, event, state: r.kind === "refused" ? null : r.state };
 }
 

@@ -2,6 +2,7 @@ import { decodeEvent, type AnyEvent, type BatonEvent, type EventName, type Relea
 import { ack, consume, terminal, type Consumption, type Delivery, type Outcome } from "./consumer.js";
 import type { Logger } from "./logger.js";
 import { emit, eventOf, record, schedule, type EmitData, type EmitResult, type Runtime } from "./runtime.js";
+import { fencedBy } from "./store.js";
 import { inSpan, traceIdOf } from "./tracing.js";
 
 // A stage is a set of handlers, one per event type it consumes. For each message the runner
@@ -83,7 +84,12 @@ async function runHandler(rt: Runtime, stage: Stage, name: EventName, handler: H
   const { releaseId, app, namespace } = event.data;
   const traceId = traceIdOf(event.traceparent);
   const log = rt.log.child({ stage, releaseId, eventId: event.id, event: name, attempt: d.attempt, app, namespace, ...(traceId ? { traceId } : {}) });
-  const r = await record(rt, event);
+  // The app's lock is read alongside (one round trip with the state's, pipelined): the event was
+  // usually recorded already by the stage that emitted it, and a duplicate is checked for fencing.
+  const [r, holder] = await Promise.all([
+    record(rt, event),
+    app === null || namespace === null ? null : rt.store.lockHolder(namespace, app),
+  ]);
   if (r.kind === "refused") {
     log.info({ reason: r.reason }, "skipped: the state machine refused the event");
     return ack;
@@ -92,7 +98,7 @@ async function runHandler(rt: Runtime, stage: Stage, name: EventName, handler: H
     log.debug({ lastEvent: r.state.lastEvent, phase: r.state.phase }, "skipped: the release has moved on since this event");
     return ack;
   }
-  if (r.kind === "duplicate" && (await rt.store.isFenced(r.state))) {
+  if (r.kind === "duplicate" && fencedBy(r.state, holder)) {
     log.warn("skipped: a newer release of the app holds the lock (fenced)");
     return ack;
   }

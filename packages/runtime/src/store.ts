@@ -65,11 +65,15 @@ export type ApplyResult = TransitionResult;
 export type LockResult = { ok: true; fence: number } | { ok: false; holder: string };
 
 const MAX_CAS_ATTEMPTS = 50;
+/** Release ids whose hash tag this process remembers (a release's tag never changes). */
+const TAG_CACHE_SIZE = 10_000;
 
 export class ReleaseStore {
   private readonly redis: BatonRedis;
   readonly keys: RedisKeys;
   private readonly retentionMs: number;
+  /** release id → hash tag: saves the `where` lookup of get() (one Redis round trip per call). */
+  private readonly tags = new Map<string, string>();
 
   constructor(redis: Redis, prefix: string, retentionDays = 30) {
     this.keys = redisKeys(prefix);
@@ -84,8 +88,22 @@ export class ReleaseStore {
 
   /** The stored state of a release, or null when Redis has none. */
   async get(releaseId: string): Promise<StoredRelease | null> {
+    const known = this.tags.get(releaseId);
+    if (known !== undefined) return this.read(known, releaseId);
     const tag = await this.redis.hget(this.keys.where, releaseId);
-    return tag === null ? null : this.read(tag, releaseId);
+    if (tag === null) return null;
+    this.remember(releaseId, tag);
+    return this.read(tag, releaseId);
+  }
+
+  /** The stored state of an event's release, read where its events are applied (one round trip). */
+  async getOf(event: AnyEvent): Promise<StoredRelease | null> {
+    return this.read(this.keys.tag(event.data.namespace, event.data.app), event.data.releaseId);
+  }
+
+  private remember(releaseId: string, tag: string): void {
+    if (this.tags.size >= TAG_CACHE_SIZE) this.tags.delete(this.tags.keys().next().value as string);
+    this.tags.set(releaseId, tag);
   }
 
   private async read(tag: string, releaseId: string): Promise<StoredRelease | null> {
@@ -97,14 +115,23 @@ export class ReleaseStore {
   /**
    * Applies an event to its release: load, reduce, compare-and-set, again on conflict.
    * An event applied twice is a duplicate (nothing written); a refusal carries its reason.
+   * `read` is a snapshot just read with {@link getOf} (saves a round trip): the compare-and-set
+   * checks its version, and a stale one is read again; a duplicate or a refusal is only ever
+   * decided on a fresh read.
    */
-  async apply(event: AnyEvent): Promise<ApplyResult> {
+  async apply(event: AnyEvent, read?: StoredRelease | null): Promise<ApplyResult> {
     const { releaseId, app, namespace } = event.data;
     const tag = this.keys.tag(namespace, app);
+    let snapshot = read;
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      const stored = await this.read(tag, releaseId);
+      const fromSnapshot = snapshot !== undefined;
+      const stored = fromSnapshot ? (snapshot as StoredRelease | null) : await this.read(tag, releaseId);
+      snapshot = undefined;
       const r = transition(stored?.state, event);
-      if (r.kind !== "applied") return r;
+      if (r.kind !== "applied") {
+        if (fromSnapshot) continue; // only a write checks a snapshot's version: decide a refusal on a fresh read
+        return r;
+      }
       if (stored === null) await this.index(tag, releaseId, r.state.createdAt);
       const [ok, detail] = await this.redis.batonCas(
         this.keys.state(tag, releaseId),
@@ -116,7 +143,10 @@ export class ReleaseStore {
         r.state.fence === null ? "" : String(r.state.fence),
         this.retentionMs,
       );
-      if (ok === 1) return r;
+      if (ok === 1) {
+        this.remember(releaseId, tag);
+        return r;
+      }
       if (ok === -1) {
         return { kind: "refused", reason: `${event.name} refused: fenced by a newer release of ${tag} (fence ${detail} > ${r.state.fence})` };
       }
@@ -156,8 +186,7 @@ export class ReleaseStore {
   /** True when a newer release of the app holds the lock: this one must change nothing. */
   async isFenced(state: ReleaseState): Promise<boolean> {
     if (state.fence === null || state.app === null || state.namespace === null || isTerminal(state.phase)) return false;
-    const holder = await this.lockHolder(state.namespace, state.app);
-    return holder !== null && holder.fence !== state.fence;
+    return fencedBy(state, await this.lockHolder(state.namespace, state.app));
   }
 
   /** The revision of a release: one more than any the app had (in the cluster or here); stable on retry. */
@@ -172,4 +201,10 @@ export class ReleaseStore {
     const states = await Promise.all(ids.map((id) => this.get(id)));
     return states.flatMap((s) => (s === null ? [] : [s.state]));
   }
+}
+
+/** {@link ReleaseStore.isFenced} against a lock holder already read. */
+export function fencedBy(state: ReleaseState, holder: { readonly fence: number } | null): boolean {
+  if (state.fence === null || state.app === null || state.namespace === null || isTerminal(state.phase)) return false;
+  return holder !== null && holder.fence !== state.fence;
 }

@@ -4,7 +4,10 @@ import type { DueTimer } from "./timers.js";
 
 // The pump: claims due timers (with a lease), publishes each one's event with the timer id as
 // Nats-Msg-Id, and deletes the timer only after JetStream acknowledged the publish. Every process
-// that runs a stage runs one; several pumps never fire a timer twice.
+// that runs a stage runs one; several pumps never fire a timer twice. Between claims it sleeps until
+// the next due timer or the poll interval; a timer added by this process that falls due before the
+// pump would wake wakes it at once (a handler's `schedule(…, { inMs: 0 })` fires without waiting
+// for the poll), and other processes' timers are seen at the next poll.
 
 export interface PumpOptions {
   readonly pollMs?: number;
@@ -22,6 +25,7 @@ export function startTimerPump(rt: Runtime, opts: PumpOptions = {}): TimerPump {
   const batch = opts.batch ?? 256;
   const controller = new AbortController();
   const log = rt.log.child({ component: "timer-pump" });
+  const nap = napper(rt);
   const done = (async () => {
     let failures = 0;
     while (!controller.signal.aborted) {
@@ -31,7 +35,7 @@ export function startTimerPump(rt: Runtime, opts: PumpOptions = {}): TimerPump {
         failures = 0;
         if (timers.length === batch) continue;
         const wait = nextDueAt === null ? pollMs : Math.max(0, Math.min(pollMs, nextDueAt - now));
-        await sleep(wait, undefined, { signal: controller.signal });
+        await nap.until(now, wait);
       } catch (err) {
         if (controller.signal.aborted) break;
         failures++;
@@ -43,7 +47,43 @@ export function startTimerPump(rt: Runtime, opts: PumpOptions = {}): TimerPump {
   return {
     async stop() {
       controller.abort();
+      nap.close();
       await done.catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * The pump's sleep: `until(now, ms)` resolves after ms, or as soon as this process adds a timer due
+ * before now + ms (both on Redis' clock), or when the pump stops (close).
+ */
+function napper(rt: Runtime): { until(now: number, ms: number): Promise<void>; close(): void } {
+  let wakeAt = Number.POSITIVE_INFINITY;
+  let wake: (() => void) | undefined;
+  let addedDue = Number.POSITIVE_INFINITY; // earliest timer added while the pump was not sleeping
+  const unsubscribe = rt.timers.onAdded((dueAt) => {
+    if (wake === undefined) addedDue = Math.min(addedDue, dueAt);
+    else if (dueAt < wakeAt) wake();
+  });
+  return {
+    async until(now, ms) {
+      const claimAgain = addedDue < now + ms;
+      addedDue = Number.POSITIVE_INFINITY;
+      if (claimAgain || ms === 0) return;
+      wakeAt = now + ms;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+      wakeAt = Number.POSITIVE_INFINITY;
+    },
+    close() {
+      unsubscribe();
+      wake?.();
     },
   };
 }

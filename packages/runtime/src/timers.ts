@@ -82,6 +82,7 @@ export type TimerSpec = { id: string; payload: string } & ({ inMs: number } | { 
 export class TimerStore {
   private readonly redis: TimerRedis;
   readonly keys: RedisKeys;
+  private readonly added = new Set<(dueAt: number) => void>();
 
   constructor(redis: Redis, prefix: string) {
     this.keys = redisKeys(prefix);
@@ -99,7 +100,19 @@ export class TimerStore {
     const k = this.keys;
     const delay = "inMs" in timer ? String(Math.max(0, Math.round(timer.inMs))) : "";
     const at = "atMs" in timer ? String(timer.atMs) : "";
-    return (await this.redis.batonTimerAdd(k.timersDue, k.timersData, k.timersFired, timer.id, timer.payload, delay, at)) > 0;
+    const due = await this.redis.batonTimerAdd(k.timersDue, k.timersData, k.timersFired, timer.id, timer.payload, delay, at);
+    if (due <= 0) return false;
+    for (const listener of this.added) listener(due);
+    return true;
+  }
+
+  /**
+   * Calls `listener` with the due time (Redis clock, ms) of every timer this process adds, so a
+   * pump here can fire a timer due before its next poll on time. Returns the unsubscribe.
+   */
+  onAdded(listener: (dueAt: number) => void): () => void {
+    this.added.add(listener);
+    return () => this.added.delete(listener);
   }
 
   /** Claims up to `limit` due timers for `leaseMs`; also puts back timers whose lease ran out. */

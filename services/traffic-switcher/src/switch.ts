@@ -48,7 +48,7 @@ async function waitForReadyEndpoints(ctx: SwitchContext, kube: KubePorts, revisi
   const { app, namespace } = ctx.release;
   const until = Date.now() + opts.readyWaitMs;
   for (;;) {
-    const live = await readyEndpointsOf(kube, namespace, app, revision);
+    const live = await readyEndpointsOf(kube, namespace, app, revision, needed);
     if (live.ready >= needed || Date.now() >= until || ctx.signal.aborted) return live;
     await new Promise((r) => setTimeout(r, Math.max(opts.pollMs, 100)));
   }

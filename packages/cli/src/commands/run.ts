@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { startKubeSim, type KubeSim } from "@baton/kube-sim";
+import type { KubeSim } from "@baton/kube-sim";
 import { createLogger, loadConfig, runMain, startServices, type Config } from "@baton/runtime";
 import { stagesNamed, STAGES } from "../services.js";
 
@@ -17,6 +17,7 @@ export function defaultKubeconfigPath(): string {
 }
 
 export async function startSim(opts: { port?: string; kubeconfig?: string }): Promise<{ sim: KubeSim; kubeconfig: string }> {
+  const { startKubeSim } = await import("@baton/kube-sim"); // only `sim`, `dev --sim` and `demo` need it
   const sim = await startKubeSim({ port: Number(opts.port ?? 0) });
   const kubeconfig = resolve(opts.kubeconfig ?? defaultKubeconfigPath());
   await mkdir(dirname(kubeconfig), { recursive: true });

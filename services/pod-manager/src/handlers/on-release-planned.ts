@@ -8,7 +8,7 @@ import { targetOf } from "./context.js";
 
 // ReleasePlanned: bring v2 up and report when enough of it is live.
 //   1. ensureDeployment      `<app>-<rev>` from v1's pod template (or the request's)
-//   2. ensurePreviewService  `<app>-preview` selecting the new revision
+//   2. ensurePreviewService  `<app>-preview` selecting the new revision (at the same time as 1)
 //   3. stillPlanned          an abort or a deadline that came meanwhile wins: undo and stop
 //   4. waitPodsLive          woken by the shared pod watch; PodsLive once liveThreshold are Ready
 // The wait is bounded by the pods-live deadline (plus a margin), and at most MAX_WAIT_MS per
@@ -25,8 +25,11 @@ export function onReleasePlanned(deps: PodManagerDeps): Handler<"ReleasePlanned"
   return async (ctx) => {
     const { t, spec } = targetOf(ctx);
     const id = t.releaseId;
-    await step("ensureDeployment", id, () => ensureDeployment(deps, t, spec, ctx.state.previousRevision, ctx.log));
-    await step("ensurePreviewService", id, () => ensurePreviewService(deps, t, spec.port, ctx.log));
+    // Independent objects, so made at once (a Service selecting pods that do not exist yet is harmless).
+    await Promise.all([
+      step("ensureDeployment", id, () => ensureDeployment(deps, t, spec, ctx.state.previousRevision, ctx.log)),
+      step("ensurePreviewService", id, () => ensurePreviewService(deps, t, spec.port, ctx.log)),
+    ]);
     if (!(await step("stillPlanned", id, () => stillPlanned(deps, ctx, t)))) return ack;
     const result = await step("waitPodsLive", id, () =>
       waitPodsLive(deps, t, {

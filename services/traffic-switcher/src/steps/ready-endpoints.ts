@@ -11,16 +11,25 @@ export interface ReadyEndpoints {
 
 /**
  * The question `enoughReadyEndpoints?` asks: how many pods of the revision are ready endpoints.
- * It reads the preview Service's Endpoints (which select the candidate) and the production
- * Service's (which already select it when an earlier attempt switched and then crashed), so the
- * answer is what a Service would really route to, not what the pods say of themselves.
+ * It reads the preview Service's Endpoints (which select the candidate) and, when those are not
+ * enough, the production Service's (which already select it when an earlier attempt switched and
+ * then crashed), so the answer is what a Service would really route to, not what the pods say of
+ * themselves. `needed`: enough is enough; the production read is skipped when the preview has it.
  */
-export async function readyEndpointsOf(kube: KubePorts, namespace: string, app: string, revision: number): Promise<ReadyEndpoints> {
-  const [pods, preview, production] = await Promise.all([
+export async function readyEndpointsOf(
+  kube: KubePorts,
+  namespace: string,
+  app: string,
+  revision: number,
+  needed = Number.POSITIVE_INFINITY,
+): Promise<ReadyEndpoints> {
+  const [pods, preview] = await Promise.all([
     revisionPods(kube, namespace, app, revision),
     readyAddresses(kube, namespace, previewServiceName(app)),
-    readyAddresses(kube, namespace, productionServiceName(app)),
   ]);
+  const fromPreview = split(preview, pods).ofRevision;
+  if (fromPreview >= needed) return { ready: fromPreview, pods: pods.names.size };
+  const production = await readyAddresses(kube, namespace, productionServiceName(app));
   const { ofRevision } = split([...preview, ...production], pods);
   return { ready: ofRevision, pods: pods.names.size };
 }

@@ -30,7 +30,11 @@ export function onPodsLive(deps: ValidatorDeps): Handler<"PodsLive"> {
     const { releaseId, namespace, app } = ctx.release;
     const baseUrl = await step("previewUrl", releaseId, () => previewUrl(deps.core, deps.config, namespace, app, revision, ctx.rt.metrics));
     const movedOn = watchPhase(ctx);
-    const signal = AbortSignal.any([ctx.signal, movedOn.signal, AbortSignal.timeout(spec.validation.timeoutSeconds * 1000)]);
+    // A timer cleared when validation ends, not AbortSignal.timeout: that one (and the combined
+    // signal listening to it) would stay in memory for the whole timeout (300 s by default).
+    const timedOut = new AbortController();
+    const timeout = setTimeout(() => timedOut.abort(), spec.validation.timeoutSeconds * 1000);
+    const signal = AbortSignal.any([ctx.signal, movedOn.signal, timedOut.signal]);
     const v = spec.validation;
     const agent = validationAgent(Math.max(1, v.warmup.concurrency));
     try {
@@ -42,6 +46,7 @@ export function onPodsLive(deps: ValidatorDeps): Handler<"PodsLive"> {
       if (signal.aborted) return stopped(ctx, !ctx.signal.aborted);
       return await verdict(ctx, revision, checks, warmup);
     } finally {
+      clearTimeout(timeout);
       movedOn.stop();
       agent.destroy();
     }

@@ -1,5 +1,5 @@
-import type { CoreV1Api } from "@kubernetes/client-node";
-import { RetryableError, kubeCall, kubeError, previewServiceName, revisionOfSelector, serviceUrl, type Config, type Metrics } from "@baton/runtime";
+import type { CoreV1Api, V1Service } from "@kubernetes/client-node";
+import { RetryableError, kubeCall, kubeError, previewServiceName, revisionOfSelector, serviceUrlOf, type Config, type Metrics } from "@baton/runtime";
 
 /**
  * The base URL of the preview Service `<app>-preview`, after checking that it selects the revision
@@ -14,26 +14,15 @@ export async function previewUrl(
   metrics?: Metrics,
 ): Promise<string> {
   const name = previewServiceName(app);
-  let selected: number | null;
+  let svc: V1Service;
   try {
-    const svc = await kubeCall(metrics, "get", "services", () => core.readNamespacedService({ name, namespace }));
-    selected = revisionOfSelector(svc.spec?.selector, app);
+    svc = await kubeCall(metrics, "get", "services", () => core.readNamespacedService({ name, namespace }));
   } catch (err) {
     throw kubeError(`read Service ${namespace}/${name}`, err);
   }
+  const selected = revisionOfSelector(svc.spec?.selector, app);
   if (selected !== revision) {
     throw new RetryableError(`Service ${namespace}/${name} selects revision ${selected ?? "(none)"}, not ${revision}`);
   }
-  try {
-    return await serviceUrl(counted(core, metrics), config, namespace, name);
-  } catch (err) {
-    throw err instanceof RetryableError ? err : kubeError(`address of Service ${namespace}/${name}`, err);
-  }
-}
-
-/** The client with the one call serviceUrl makes counted in baton_kube_requests_total. */
-function counted(core: CoreV1Api, metrics: Metrics | undefined): CoreV1Api {
-  const read: CoreV1Api["readNamespacedService"] = (param, options) =>
-    kubeCall(metrics, "get", "services", () => core.readNamespacedService(param, options));
-  return Object.create(core, { readNamespacedService: { value: read } }) as CoreV1Api;
+  return serviceUrlOf(svc, config, namespace, name); // the address of the object just checked: one read
 }
