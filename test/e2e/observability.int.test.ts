@@ -151,6 +151,10 @@ describe("observability of a release", () => {
     expect(at("baton_events_published_total", { stage: "planner", event: "ReleasePlanned" })).toBe(2);
     expect(at("baton_events_published_total", { stage: "traffic-switcher", event: "TrafficSwitched" })).toBe(2);
     expect(at("baton_events_published_total", { stage: "reaper", event: "ReleaseCompleted" })).toBe(2);
+    // timers publish too; nothing was a duplicate of an earlier publish
+    expect(at("baton_events_published_total", { stage: "timer", event: "DrainDue", outcome: "stored" })).toBe(1);
+    expect(at("baton_events_published_total", { stage: "timer", event: "ShutdownDue", outcome: "stored" })).toBe(1);
+    expect(at("baton_events_published_total", { outcome: "duplicate" })).toBe(0);
     expect(at("baton_events_consumed_total", { stage: "planner", event: "ReleaseRequested", outcome: "ack" })).toBe(2);
     expect(at("baton_events_consumed_total", { stage: "pod-manager", event: "ReleasePlanned", outcome: "ack" })).toBe(2);
     expect(at("baton_events_consumed_total", { stage: "validator", event: "PodsLive", outcome: "ack" })).toBe(2);

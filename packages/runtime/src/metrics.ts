@@ -10,7 +10,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client
 export interface Metrics {
   readonly registry: Registry;
   readonly consumed: Counter<"stage" | "event" | "outcome">;
-  readonly published: Counter<"stage" | "event">;
+  readonly published: Counter<"stage" | "event" | "outcome">;
   readonly handlerSeconds: Histogram<"stage" | "event">;
   readonly redeliveries: Counter<"stage" | "event">;
   readonly deadLetters: Counter<"stage" | "event">;
@@ -34,7 +34,7 @@ export function createMetrics(): Metrics {
   return {
     registry,
     consumed: new Counter({ name: "baton_events_consumed_total", help: "Events handled, by stage, type and outcome (ack; retry: handed back for a later attempt; dead_letter: parked after a terminal error or the last attempt)", labelNames: ["stage", "event", "outcome"], registers: r }),
-    published: new Counter({ name: "baton_events_published_total", help: "Events published, by stage and type", labelNames: ["stage", "event"], registers: r }),
+    published: new Counter({ name: "baton_events_published_total", help: "Events published, by stage, type and outcome (stored; duplicate: dropped by the dedup window; refused: the state machine would not take it, so not sent)", labelNames: ["stage", "event", "outcome"], registers: r }),
     handlerSeconds: new Histogram({ name: "baton_handler_duration_seconds", help: "Time a stage spent on one event", labelNames: ["stage", "event"], buckets: FAST, registers: r }),
     redeliveries: new Counter({ name: "baton_consumer_redeliveries_total", help: "Events delivered again after a failure or timeout", labelNames: ["stage", "event"], registers: r }),
     deadLetters: new Counter({ name: "baton_dead_letters_total", help: "Events parked in the dead-letter stream", labelNames: ["stage", "event"], registers: r }),

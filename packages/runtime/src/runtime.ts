@@ -118,9 +118,12 @@ export type EmitResult =
 export async function emit(rt: Runtime, stage: string, event: AnyEvent): Promise<EmitResult> {
   const current = await rt.store.getOf(event);
   const pre = transition(current?.state, event);
-  if (pre.kind === "refused") return { emitted: false, event, reason: pre.reason };
-  await rt.bus.publish(event);
-  rt.metrics.published.inc({ stage, event: event.name });
+  if (pre.kind === "refused") {
+    rt.metrics.published.inc({ stage, event: event.name, outcome: "refused" });
+    return { emitted: false, event, reason: pre.reason };
+  }
+  const published = await rt.bus.publish(event);
+  rt.metrics.published.inc({ stage, event: event.name, outcome: published.duplicate ? "duplicate" : "stored" });
   const r = await record(rt, event, current);
   return { emitted: true, event, state: r.kind === "refused" ? null : r.state };
 }

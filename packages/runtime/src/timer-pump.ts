@@ -1,3 +1,4 @@
+import { eventNameOfType } from "@baton/contracts";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Runtime, TimerPayload } from "./runtime.js";
 import type { DueTimer } from "./timers.js";
@@ -92,8 +93,9 @@ async function fire(rt: Runtime, t: DueTimer): Promise<void> {
   const payload = JSON.parse(t.payload) as TimerPayload;
   const event = JSON.parse(payload.event) as Record<string, unknown>;
   event.time = new Date(t.claimedAt).toISOString(); // when it fired, on Redis' clock
-  await rt.bus.publishRaw(payload.subject, JSON.stringify(event), t.id);
+  const published = await rt.bus.publishRaw(payload.subject, JSON.stringify(event), t.id);
   await rt.timers.ack(t.id);
   rt.metrics.timersFired.inc();
+  rt.metrics.published.inc({ stage: "timer", event: eventNameOfType(String(event.type)) ?? "unknown", outcome: published.duplicate ? "duplicate" : "stored" });
   rt.metrics.timerLatenessSeconds.observe(Math.max(0, t.claimedAt - t.dueAt) / 1000);
 }
