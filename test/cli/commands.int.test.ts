@@ -140,6 +140,19 @@ describe("the baton command against a running system", () => {
     expect(unreachable.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
+  test("provision creates the streams for a fresh prefix with the replicas asked for, and is safe to repeat", async () => {
+    const fresh = { ...env, BATON_PREFIX: `${env.BATON_PREFIX}p`, BATON_STREAM_REPLICAS: "1" };
+    for (let i = 0; i < 2; i++) {
+      const run = await baton(["provision", "--json"], fresh);
+      expect(run.code, run.stderr).toBe(0);
+      expect(lines(run.stdout).map((r) => [r.stream, r.replicas, r.storage])).toEqual([
+        [`${fresh.BATON_PREFIX.toUpperCase()}_EVENTS`, 1, "file"],
+        [`${fresh.BATON_PREFIX.toUpperCase()}_DLQ`, 1, "file"],
+      ]);
+    }
+    for (const name of ["EVENTS", "DLQ"]) await b.rt.bus.jsm.streams.delete(`${fresh.BATON_PREFIX.toUpperCase()}_${name}`);
+  });
+
   test("dlq --json lists a parked message with its error", async () => {
     await b.rt.bus.publishRaw(b.rt.bus.subjects.event("PodsLive", "shop", "web", "garbage-1"), "not json", "garbage-1");
     let letters: Record<string, unknown>[] = [];

@@ -5,6 +5,7 @@ import { abortCommand, promoteCommand } from "./commands/control.js";
 import { dlqCommand, eventsCommand, listCommand, replayCommand, statusCommand } from "./commands/read.js";
 import { releaseCommand } from "./commands/release.js";
 import { demoCommand } from "./commands/demo.js";
+import { provisionCommand } from "./commands/provision.js";
 import { devCommand, serveCommand, simCommand } from "./commands/run.js";
 import { reportAndExit } from "./errors.js";
 
@@ -77,6 +78,12 @@ program
   .option("--kubeconfig <path>", "default: ~/.baton/kubeconfig")
   .option("--port <n>", "API port (default: any free port)")
   .action(run(simCommand as never));
+
+program
+  .command("provision")
+  .description("create or update the JetStream streams (run once with an admin NATS user; then stages can run with BATON_MANAGE_STREAMS=false)")
+  .option("--json")
+  .action(exitWith(provisionCommand as never));
 
 program
   .command("demo")

@@ -13,7 +13,7 @@ import {
   type JetStreamManager,
 } from "@nats-io/jetstream";
 import { decodeEvent, encodeEvent, subjects, type AnyEvent, type BatonEvent, type Subjects } from "@baton/contracts";
-import { UnavailableError } from "./errors.js";
+import { ConfigError, UnavailableError } from "./errors.js";
 import type { Logger } from "./logger.js";
 
 // The JetStream bus: one file-backed stream holds every release event (with a dedup window, so a
@@ -32,6 +32,8 @@ export interface BusOptions {
   readonly retentionDays?: number;
   /** JetStream replicas of the streams (3 in production). */
   readonly replicas?: number;
+  /** false: ensureStreams only checks that the streams exist (they are provisioned by an admin). */
+  readonly manageStreams?: boolean;
   readonly logger?: Logger;
 }
 
@@ -74,9 +76,17 @@ export class Bus {
     return new Bus(nc, jetstream(nc), jsm, opts);
   }
 
-  /** Creates or updates the event and dead-letter streams (idempotent). */
+  /** Creates or updates the event and dead-letter streams (idempotent); or checks they exist. */
   async ensureStreams(): Promise<void> {
     const s = this.subjects;
+    if (this.opts.manageStreams === false) {
+      const missing = [];
+      for (const name of [s.eventsStream, s.dlqStream]) if (!(await this.streamExists(name))) missing.push(name);
+      if (missing.length > 0) {
+        throw new ConfigError(missing.map((name) => `JetStream stream ${name} does not exist: with BATON_MANAGE_STREAMS=false it is created by \`baton provision\` (an admin NATS user) first`));
+      }
+      return;
+    }
     const days = this.opts.retentionDays ?? 30;
     await this.ensureStream({
       name: s.eventsStream,

@@ -50,6 +50,14 @@ export const ConfigSchema = z.object({
   BATON_DEADLINE_PROMOTING_S: int(1, 86_400, 120),
   BATON_DEADLINE_ROLLING_BACK_S: int(1, 86_400, 300),
   BATON_DEADLINE_FINALIZING_S: int(1, 86_400, 300),
+  /** JetStream replicas of the event and dead-letter streams (3 in production, on NATS >= 2.12). */
+  BATON_STREAM_REPLICAS: int(1, 5, 1),
+  /**
+   * Whether this process creates and updates the streams at start. Off in production, where a
+   * one-off `baton provision` with an admin NATS user creates them and the stages' users need no
+   * stream-management rights; a stage then only checks that they exist.
+   */
+  BATON_MANAGE_STREAMS: z.stringbool().default(true),
   /** How long the state of an ended release is kept in Redis. */
   BATON_RETENTION_DAYS: int(1, 3650, 30),
 });

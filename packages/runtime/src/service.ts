@@ -37,6 +37,8 @@ export async function openRuntime(config: Config, opts: OpenOptions): Promise<Op
     name: `baton-${opts.name}`,
     dedupWindowMs: config.BATON_DEDUP_WINDOW_MS,
     retentionDays: config.BATON_RETENTION_DAYS,
+    replicas: config.BATON_STREAM_REPLICAS,
+    manageStreams: config.BATON_MANAGE_STREAMS,
     ...(config.BATON_NATS_CREDS === undefined ? {} : { credsFile: config.BATON_NATS_CREDS }),
     ...(config.BATON_NATS_USER === undefined ? {} : { user: config.BATON_NATS_USER, password: config.BATON_NATS_PASSWORD ?? "" }),
     logger: log,
