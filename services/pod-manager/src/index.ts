@@ -31,6 +31,7 @@ export const podManagerService: ServiceModule = {
 
 export { podManagerStage } from "./stage.js";
 export { PodWatchHub } from "./pod-watch.js";
+export type { PodWatchOptions } from "./pod-watch.js";
 export type { PodListener } from "./pod-watch.js";
 export type { PodManagerDeps, Target } from "./deps.js";
 export { podTemplateFor, mergeOver } from "./steps/pod-template.js";

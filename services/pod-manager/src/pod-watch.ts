@@ -14,6 +14,18 @@ const IDLE_MS = 30_000;
 const RESTART_MS = 500;
 const WATCH_TIMEOUT_S = 290;
 
+export interface PodWatchOptions {
+  /**
+   * The client ends a watch the server has not ended this long after the watch's timeout: a
+   * connection that died silently (no FIN, no error) must not stop the cache for good.
+   */
+  readonly watchGuardMs?: number;
+  /** A full list this often, whatever the watch says: a missed event cannot leave the cache wrong for long. */
+  readonly relistMs?: number;
+}
+
+const DEFAULT_OPTIONS: Required<PodWatchOptions> = { watchGuardMs: (WATCH_TIMEOUT_S + 30) * 1000, relistMs: 10 * 60_000 };
+
 /** Called with every cached pod of the namespace whenever one of them changes. */
 export type PodListener = (pods: readonly V1Pod[]) => void;
 
@@ -25,6 +37,7 @@ export class PodWatchHub {
     private readonly core: CoreV1Api,
     private log: Logger,
     private metrics?: Metrics,
+    private readonly options: PodWatchOptions = {},
   ) {}
 
   /** The runtime's logger and metrics, once it exists (the hub is made before it): watches started from then on use them. */
@@ -39,6 +52,7 @@ export class PodWatchHub {
     if (ns === undefined) {
       ns = new NamespaceWatch(namespace, this.kc, this.core, this.log.child({ component: "pod-watch", namespace }), this.metrics, () =>
         this.namespaces.delete(namespace),
+        { ...DEFAULT_OPTIONS, ...this.options },
       );
       this.namespaces.set(namespace, ns);
     }
@@ -56,6 +70,7 @@ class NamespaceWatch {
   private readonly listeners = new Set<PodListener>();
   private resourceVersion: string | undefined;
   private synced = false;
+  private listedAt = 0;
   private stopped = false;
   private controller: AbortController | undefined;
   private idle: NodeJS.Timeout | undefined;
@@ -68,6 +83,7 @@ class NamespaceWatch {
     private readonly log: Logger,
     private readonly metrics: Metrics | undefined,
     private readonly onStop: () => void,
+    private readonly options: Required<PodWatchOptions>,
   ) {
     this.loop = this.run();
   }
@@ -93,7 +109,7 @@ class NamespaceWatch {
   private async run(): Promise<void> {
     while (!this.stopped) {
       try {
-        if (this.resourceVersion === undefined) await this.relist();
+        if (this.resourceVersion === undefined || Date.now() - this.listedAt >= this.options.relistMs) await this.relist();
         const started = Date.now();
         await this.watchOnce();
         if (Date.now() - started < RESTART_MS) await sleep(RESTART_MS); // a server that ends watches at once
@@ -112,6 +128,7 @@ class NamespaceWatch {
     this.pods.clear();
     for (const pod of list.items) if (pod.metadata?.name) this.pods.set(pod.metadata.name, pod);
     this.resourceVersion = list.metadata?.resourceVersion;
+    this.listedAt = Date.now();
     this.synced = true;
     this.notify();
   }
@@ -121,11 +138,22 @@ class NamespaceWatch {
     return new Promise((resolve, reject) => {
       const path = `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods`;
       const query = { labelSelector: SELECTOR, resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: WATCH_TIMEOUT_S };
-      const done = (err: unknown) => (err ? reject(err as Error) : resolve());
+      let guard: NodeJS.Timeout | undefined;
+      const done = (err: unknown) => {
+        clearTimeout(guard);
+        if (err) reject(err as Error);
+        else resolve();
+      };
       kubeCall(this.metrics, "watch", "pods", () => new Watch(this.kc).watch(path, query, (type, obj) => this.onEvent(type, obj as V1Pod), done))
         .then((c) => {
           this.controller = c;
           if (this.stopped) c.abort();
+          guard = setTimeout(() => {
+            this.log.warn("pod watch outlived its timeout without ending: restarting it");
+            c.abort();
+            resolve();
+          }, this.options.watchGuardMs);
+          guard.unref();
         }, reject);
     });
   }
