@@ -46,7 +46,7 @@ export type { ApplyResult, LockResult, StoredRelease } from "./store.js";
 export { startTimerPump } from "./timer-pump.js";
 export type { PumpOptions, TimerPump } from "./timer-pump.js";
 export { TimerStore } from "./timers.js";
-export { inSpan, newTraceparent, startTracing, traceIdOf, traceparentOf } from "./tracing.js";
+export { continueTrace, inSpan, isTraceparent, newTraceparent, startTracing, traceIdOf, traceparentOf } from "./tracing.js";
 export type { Tracing } from "./tracing.js";
 export type { DueTimer, TimerSpec } from "./timers.js";
 export {
@@ -59,6 +59,7 @@ export {
   isConflict,
   isNotFound,
   kubeCall,
+  kubeGetOrNull,
   kubeError,
   kubeStatus,
   loadKubeConfig,
@@ -67,6 +68,8 @@ export {
   revisionOfSelector,
   reuseConnections,
   revisionSelector,
+  sameSelector,
+  selectorPatch,
   serviceUrl,
   serviceUrlOf,
 } from "./kube.js";

@@ -32,6 +32,21 @@ export function revisionSelector(app: string, revision: number): Record<string, 
   return { [LABEL_APP]: app, [LABEL_REVISION]: String(revision) };
 }
 
+/** Whether two label selectors select the same thing (same keys, same values). */
+export function sameSelector(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
+
+/**
+ * The selector of a JSON merge patch that turns `have` into exactly `want`: keys `want` lacks are
+ * set to null, since a merge patch keeps every key it does not name.
+ */
+export function selectorPatch(have: Record<string, string>, want: Record<string, string>): Record<string, string | null> {
+  const removed = Object.fromEntries(Object.keys(have).filter((k) => !(k in want)).map((k) => [k, null]));
+  return { ...removed, ...want };
+}
+
 /** The revision a selector points at, or null when it is not one of Baton's. */
 export function revisionOfSelector(selector: Record<string, string> | undefined, app: string): number | null {
   if (selector?.[LABEL_APP] !== app) return null;
@@ -114,6 +129,19 @@ export async function kubeCall<T>(metrics: Metrics | undefined, verb: string, re
   } catch (err) {
     metrics?.kubeRequests.inc({ verb, resource, result: String(kubeStatus(err) ?? "error") });
     throw err;
+  }
+}
+
+/**
+ * A counted `get` that answers null when the object does not exist; any other error is wrapped in
+ * Baton's families as "read <what>: …" (`what`: e.g. "Service shop/web").
+ */
+export async function kubeGetOrNull<T>(metrics: Metrics | undefined, resource: string, what: string, fn: () => Promise<T>): Promise<T | null> {
+  try {
+    return await kubeCall(metrics, "get", resource, fn);
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw kubeError(`read ${what}`, err);
   }
 }
 

@@ -185,7 +185,7 @@ export class ReleaseStore {
 
   /** True when a newer release of the app holds the lock: this one must change nothing. */
   async isFenced(state: ReleaseState): Promise<boolean> {
-    if (state.fence === null || state.app === null || state.namespace === null || isTerminal(state.phase)) return false;
+    if (!fenceable(state)) return false; // no lock to read
     return fencedBy(state, await this.lockHolder(state.namespace, state.app));
   }
 
@@ -205,6 +205,10 @@ export class ReleaseStore {
 
 /** {@link ReleaseStore.isFenced} against a lock holder already read. */
 export function fencedBy(state: ReleaseState, holder: { readonly fence: number } | null): boolean {
-  if (state.fence === null || state.app === null || state.namespace === null || isTerminal(state.phase)) return false;
-  return holder !== null && holder.fence !== state.fence;
+  return fenceable(state) && holder !== null && holder.fence !== state.fence;
+}
+
+/** A release that holds (or held) its app's lock and has not ended: a newer one can fence it. */
+function fenceable(state: ReleaseState): state is ReleaseState & { fence: number; app: string; namespace: string } {
+  return state.fence !== null && state.app !== null && state.namespace !== null && !isTerminal(state.phase);
 }

@@ -17,6 +17,20 @@ export function traceIdOf(traceparent: string | undefined): string | undefined {
   return traceparent === undefined ? undefined : TRACEPARENT.exec(traceparent)?.[1];
 }
 
+const TRACEPARENT_ANY_VERSION = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** True for a well-formed traceparent whose ids are not all zeros (W3C: such ids are invalid). */
+export function isTraceparent(value: string | undefined): value is string {
+  if (value === undefined || !TRACEPARENT_ANY_VERSION.test(value)) return false;
+  const [version, trace, span] = value.split("-");
+  return version !== "ff" && trace !== "0".repeat(32) && span !== "0".repeat(16);
+}
+
+/** The first valid traceparent among the candidates (the caller's trace continues), or a new trace. */
+export function continueTrace(...candidates: (string | undefined)[]): string {
+  return candidates.find(isTraceparent) ?? newTraceparent();
+}
+
 /** A fresh traceparent: a new trace, sampled. */
 export function newTraceparent(): string {
   const hex = (bytes: number) => Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0")).join("");

@@ -30,4 +30,3 @@ export { releaseResourcesIfServed } from "./release-resources.js";
 export { startReleaseResourceWatcher } from "./release-resource/index.js";
 export type { ReleaseWatcherOptions } from "./release-resource/index.js";
 export { plannerStage } from "./stage.js";
-export { isTraceparent, newTraceparent, traceparentOf } from "./trace.js";

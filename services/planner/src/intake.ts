@@ -1,7 +1,6 @@
 import { makeEvent, parseIntake, type Reason, type ReleaseSpec } from "@baton/contracts";
-import { emit, messageOf, newReleaseId, type Bus, type Component, type Runtime } from "@baton/runtime";
+import { continueTrace, emit, messageOf, newReleaseId, type Bus, type Component, type Runtime } from "@baton/runtime";
 import type { PlannerOptions } from "./options.js";
-import { traceparentOf } from "./trace.js";
 
 // The public intake: core NATS request/reply on `<prefix>.intake`, one queue group shared by
 // every planner replica. Any system sends a release request (a bare body or a CloudEvent) and
@@ -40,11 +39,11 @@ export async function handleIntake(rt: Runtime, opts: PlannerOptions, msg: Msg):
   if (!parsed.ok) {
     const { refusal } = parsed;
     const releaseId = refusal.releaseId ?? newReleaseId();
-    return safely(rt, releaseId, () => refuse(rt, { ...refusal, releaseId }, traceparentOf(headerTrace)));
+    return safely(rt, releaseId, () => refuse(rt, { ...refusal, releaseId }, continueTrace(headerTrace)));
   }
   const { request } = parsed;
   const releaseId = request.releaseId ?? newReleaseId();
-  const traceparent = traceparentOf(request.traceparent, headerTrace);
+  const traceparent = continueTrace(request.traceparent, headerTrace);
   return safely(rt, releaseId, () => accept(rt, releaseId, request.spec, requestedBy, traceparent));
 }
 

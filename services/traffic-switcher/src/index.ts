@@ -18,7 +18,7 @@ export type { KubeClients, KubePorts } from "./kube.js";
 export { DEFAULT_SWITCHER_OPTIONS, switcherOptions } from "./options.js";
 export type { SwitcherOptions } from "./options.js";
 export { trafficSwitcherStage } from "./stage.js";
-export { ensureProductionService, sameSelector, switchSelector } from "./steps/switch-selector.js";
+export { ensureProductionService, switchSelector } from "./steps/switch-selector.js";
 export type { SelectorChange } from "./steps/switch-selector.js";
 export { confirmSwitch } from "./steps/confirm-switch.js";
 export type { Confirmation } from "./steps/confirm-switch.js";

@@ -1,9 +1,9 @@
 import {
   LABEL_APP,
   LABEL_REVISION,
-  isNotFound,
   kubeCall,
   kubeError,
+  kubeGetOrNull,
   productionServiceName,
   revisionOfSelector,
 } from "@baton/runtime";
@@ -29,13 +29,8 @@ export async function findRevisions(kube: KubePorts, namespace: string, app: str
 /** The revision the production Service `<app>` selects; null when there is no such Service (a first release). */
 async function selectedRevision(kube: KubePorts, namespace: string, app: string): Promise<number | null> {
   const name = productionServiceName(app);
-  try {
-    const svc = await kubeCall(kube.metrics, "get", "services", () => kube.core.readNamespacedService({ name, namespace }));
-    return revisionOfSelector(svc.spec?.selector, app);
-  } catch (err) {
-    if (isNotFound(err)) return null;
-    throw kubeError(`read Service ${namespace}/${name}`, err);
-  }
+  const svc = await kubeGetOrNull(kube.metrics, "services", `Service ${namespace}/${name}`, () => kube.core.readNamespacedService({ name, namespace }));
+  return svc === null ? null : revisionOfSelector(svc.spec?.selector, app);
 }
 
 /** Revisions of the app's Deployments (label baton.dev/revision), in no particular order. */

@@ -9,9 +9,9 @@ import {
   TerminalError,
   deploymentName,
   isConflict,
-  isNotFound,
   kubeCall,
   kubeError,
+  kubeGetOrNull,
   revisionSelector,
   type Logger,
 } from "@baton/runtime";
@@ -76,14 +76,12 @@ export function deploymentBody(t: Target, spec: Spec, template: V1PodTemplateSpe
 /** v1's pod template; null (with a warning) when v1's Deployment is gone: v2 is then built as a first release. */
 async function previousTemplate(deps: PodManagerDeps, t: Target, previous: number, log: Logger): Promise<V1PodTemplateSpec | null> {
   const name = deploymentName(t.app, previous);
-  try {
-    const d = await kubeCall(deps.metrics, "get", "deployments", () => deps.apps.readNamespacedDeployment({ name, namespace: t.namespace }));
-    return d.spec?.template ?? null;
-  } catch (err) {
-    if (!isNotFound(err)) throw kubeError(`read Deployment ${t.namespace}/${name} (v1's pod template)`, err);
-    log.warn({ deployment: name }, "v1's Deployment is gone: building v2's pods from the request alone");
-    return null;
-  }
+  const d = await kubeGetOrNull(deps.metrics, "deployments", `Deployment ${t.namespace}/${name} (v1's pod template)`, () =>
+    deps.apps.readNamespacedDeployment({ name, namespace: t.namespace }),
+  );
+  if (d !== null) return d.spec?.template ?? null;
+  log.warn({ deployment: name }, "v1's Deployment is gone: building v2's pods from the request alone");
+  return null;
 }
 
 async function checkOurs(deps: PodManagerDeps, t: Target, name: string): Promise<void> {

@@ -4,11 +4,13 @@ import {
   LABEL_MANAGED_BY,
   MANAGED_BY,
   isConflict,
-  isNotFound,
   kubeCall,
   kubeError,
+  kubeGetOrNull,
   previewServiceName,
   revisionSelector,
+  sameSelector,
+  selectorPatch,
   type Logger,
 } from "@baton/runtime";
 import type { PodManagerDeps, Target } from "../deps.js";
@@ -47,22 +49,15 @@ export async function ensurePreviewService(deps: PodManagerDeps, t: Target, port
 export function previewPatch(svc: V1Service, t: Target, port: number): Record<string, unknown> | null {
   const want = revisionSelector(t.app, t.revision);
   const have = svc.spec?.selector ?? {};
-  const selectorSame = Object.keys(want).length === Object.keys(have).length && Object.entries(want).every(([k, v]) => have[k] === v);
+  const selectorSame = sameSelector(have, want);
   const ports = svc.spec?.ports ?? [];
   const portSame = ports.length === 1 && ports[0]?.port === port && String(ports[0]?.targetPort ?? port) === String(port);
   if (selectorSame && portSame) return null;
-  const selector: Record<string, string | null> = { ...want };
-  for (const k of Object.keys(have)) if (!(k in want)) selector[k] = null; // merge patch keeps keys not nulled
-  return { spec: { selector, ...(portSame ? {} : { ports: [{ name: "http", port, targetPort: port, protocol: "TCP" }] }) } };
+  return { spec: { selector: selectorPatch(have, want), ...(portSame ? {} : { ports: [{ name: "http", port, targetPort: port, protocol: "TCP" }] }) } };
 }
 
-async function readService(deps: PodManagerDeps, namespace: string, name: string): Promise<V1Service | null> {
-  try {
-    return await kubeCall(deps.metrics, "get", "services", () => deps.core.readNamespacedService({ name, namespace }));
-  } catch (err) {
-    if (isNotFound(err)) return null;
-    throw kubeError(`read Service ${namespace}/${name}`, err);
-  }
+function readService(deps: PodManagerDeps, namespace: string, name: string): Promise<V1Service | null> {
+  return kubeGetOrNull(deps.metrics, "services", `Service ${namespace}/${name}`, () => deps.core.readNamespacedService({ name, namespace }));
 }
 
 /** Creates the preview Service; false when it appeared meanwhile (409). */

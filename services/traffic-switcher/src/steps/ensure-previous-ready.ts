@@ -1,5 +1,5 @@
 import { PatchStrategy, setHeaderOptions, type V1Deployment } from "@kubernetes/client-node";
-import { deploymentName, isNotFound, kubeCall, kubeError } from "@baton/runtime";
+import { deploymentName, kubeCall, kubeError, kubeGetOrNull } from "@baton/runtime";
 import type { KubePorts } from "../kube.js";
 import { revisionPods } from "./endpoints.js";
 
@@ -33,13 +33,8 @@ export async function ensurePreviousReady(
   return { kind: "checked", ready: pods.ready, needed: Math.max(1, Math.min(liveThreshold, desired)), scaledUp };
 }
 
-async function readDeployment(kube: KubePorts, namespace: string, name: string): Promise<V1Deployment | null> {
-  try {
-    return await kubeCall(kube.metrics, "get", "deployments", () => kube.apps.readNamespacedDeployment({ name, namespace }));
-  } catch (err) {
-    if (isNotFound(err)) return null;
-    throw kubeError(`read Deployment ${namespace}/${name}`, err);
-  }
+function readDeployment(kube: KubePorts, namespace: string, name: string): Promise<V1Deployment | null> {
+  return kubeGetOrNull(kube.metrics, "deployments", `Deployment ${namespace}/${name}`, () => kube.apps.readNamespacedDeployment({ name, namespace }));
 }
 
 async function scale(kube: KubePorts, namespace: string, name: string, replicas: number): Promise<void> {

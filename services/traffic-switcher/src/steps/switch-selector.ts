@@ -4,11 +4,13 @@ import {
   LABEL_MANAGED_BY,
   MANAGED_BY,
   isConflict,
-  isNotFound,
   kubeCall,
   kubeError,
+  kubeGetOrNull,
   productionServiceName,
   revisionSelector,
+  sameSelector,
+  selectorPatch,
 } from "@baton/runtime";
 import type { KubePorts } from "../kube.js";
 
@@ -49,10 +51,8 @@ export async function switchSelector(kube: KubePorts, svc: V1Service, want: Reco
   if (sameSelector(have, want)) return "unchanged";
   const namespace = svc.metadata?.namespace ?? "";
   const name = svc.metadata?.name ?? "";
-  // Keys of the old selector that `want` lacks are removed (null in a merge patch); the
-  // resourceVersion makes the patch fail with 409 if the Service changed since it was read.
-  const removed = Object.fromEntries(Object.keys(have).filter((k) => !(k in want)).map((k) => [k, null]));
-  const body = { metadata: { resourceVersion: svc.metadata?.resourceVersion }, spec: { selector: { ...removed, ...want } } };
+  // The resourceVersion makes the patch fail with 409 if the Service changed since it was read.
+  const body = { metadata: { resourceVersion: svc.metadata?.resourceVersion }, spec: { selector: selectorPatch(have, want) } };
   try {
     await kubeCall(kube.metrics, "patch", "services", () =>
       kube.core.patchNamespacedService({ name, namespace, body }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch)),
@@ -63,18 +63,8 @@ export async function switchSelector(kube: KubePorts, svc: V1Service, want: Reco
   }
 }
 
-export function sameSelector(a: Record<string, string>, b: Record<string, string>): boolean {
-  const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
-}
-
-async function readService(kube: KubePorts, namespace: string, name: string): Promise<V1Service | null> {
-  try {
-    return await kubeCall(kube.metrics, "get", "services", () => kube.core.readNamespacedService({ name, namespace }));
-  } catch (err) {
-    if (isNotFound(err)) return null;
-    throw kubeError(`read Service ${namespace}/${name}`, err);
-  }
+function readService(kube: KubePorts, namespace: string, name: string): Promise<V1Service | null> {
+  return kubeGetOrNull(kube.metrics, "services", `Service ${namespace}/${name}`, () => kube.core.readNamespacedService({ name, namespace }));
 }
 
 function productionService(namespace: string, app: string, revision: number, port: number): V1Service {
