@@ -100,7 +100,7 @@ describe("deploy/redis users on a real redis-server", () => {
       return c.timers.length > 0 ? c.timers : undefined;
     });
     expect(claimed.map((t) => t.id)).toEqual(["acl-1:t"]);
-    await timers.ack("acl-1:t");
+    expect(await timers.ack(claimed[0]!)).toBe(true);
     expect(await timers.pending()).toBe(0);
     const operator = new ReleaseStore(await as("operator"), "baton");
     expect((await operator.list(10)).map((s) => s.releaseId)).toContain("acl-1");

@@ -98,3 +98,37 @@ describe("timers at volume and under crashes (real Redis and NATS)", () => {
     expect(await firedCount(a)).toBe(1); // the live pump published it once (after-publish: JetStream dropped it as a duplicate)
   });
 });
+
+describe("a timer that would become poison (issue 22, item 13)", () => {
+  test("a pump that stalls past its lease cannot delete a timer another pump re-queued: it still fires, once", async () => {
+    const [a] = (await runtimes(1)) as [TestRuntime];
+    // Given pump A claimed timer X with a short lease, then stalled past it
+    await schedule(a, shutdownDue(1), { inMs: 0 });
+    const stalled = await a.timers.claim(1, 50);
+    expect(stalled.timers.map((t) => t.id)).toEqual(["rel-1:shutdown_due"]);
+    await new Promise((r) => setTimeout(r, 120));
+    // and pump B's claim put X back in `due` (lease expired) without claiming it (its batch was full)
+    await schedule(a, shutdownDue(2), { atMs: 1 });
+    const b = await a.timers.claim(1, 10_000);
+    expect(b.timers.map((t) => t.id)).toEqual(["rel-2:shutdown_due"]);
+    // When A wakes up and acknowledges X
+    await a.timers.ack(stalled.timers[0]!);
+    // Then X is not lost: a running pump fires it, once, and nothing stays pending
+    pumps.push(startTimerPump(a, { pollMs: 10, leaseMs: 300 }));
+    await waitFor("timer X to fire", async () => (await storedIds(a)).includes("rel-1:shutdown_due"), 5000);
+    await a.timers.ack(b.timers[0]!); // B finishes its own
+    await waitFor("nothing pending", async () => (await a.timers.pending()) === 0, 5000);
+    expect((await storedIds(a)).filter((id) => id === "rel-1:shutdown_due")).toHaveLength(1);
+  });
+
+  test("a timer id left in `due` with no payload is treated as done; the timers after it still fire", async () => {
+    const [a] = (await runtimes(1)) as [TestRuntime];
+    await schedule(a, shutdownDue(1), { atMs: 1 });
+    await schedule(a, shutdownDue(2), { inMs: 0 });
+    await a.redis.hdel(a.timers.keys.timersData, "rel-1:shutdown_due"); // its payload lost
+    pumps.push(startTimerPump(a, { pollMs: 10, leaseMs: 300 }));
+    await waitFor("the good timer to fire", async () => (await storedIds(a)).includes("rel-2:shutdown_due"), 5000);
+    await waitFor("nothing pending", async () => (await a.timers.pending()) === 0, 5000);
+    expect(await storedIds(a)).toEqual(["rel-2:shutdown_due"]);
+  });
+});

@@ -94,7 +94,9 @@ async function fire(rt: Runtime, t: DueTimer): Promise<void> {
   const event = JSON.parse(payload.event) as Record<string, unknown>;
   event.time = new Date(t.claimedAt).toISOString(); // when it fired, on Redis' clock
   const published = await rt.bus.publishRaw(payload.subject, JSON.stringify(event), t.id);
-  await rt.timers.ack(t.id);
+  if (!(await rt.timers.ack(t))) {
+    rt.log.warn({ component: "timer-pump", timer: t.id }, "timer published after its lease ran out: left to the pump that holds it now");
+  }
   rt.metrics.timersFired.inc();
   rt.metrics.published.inc({ stage: "timer", event: eventNameOfType(String(event.type)) ?? "unknown", outcome: published.duplicate ? "duplicate" : "stored" });
   rt.metrics.timerLatenessSeconds.observe(Math.max(0, t.claimedAt - t.dueAt) / 1000);

@@ -21,7 +21,9 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[1], due, ARGV[1])
 return due`;
 
-// KEYS: due, lease, data. ARGV: limit, lease ms. Returns { now, nextDue, id1, due1, payload1, ... }.
+// KEYS: due, lease, data, fired. ARGV: limit, lease ms, tombstone ttl ms.
+// Returns { now, nextDue, leaseUntil, id1, due1, payload1, ... }. A due id whose payload is gone
+// (it cannot be fired) is done: it leaves a tombstone instead of failing every claim for ever.
 const CLAIM = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -30,22 +32,35 @@ for _, id in ipairs(expired) do
   redis.call('ZREM', KEYS[2], id)
   redis.call('ZADD', KEYS[1], now, id)
 end
+local leaseUntil = now + tonumber(ARGV[2])
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[1]))
-local out = { tostring(now), '' }
+local out = { tostring(now), '', tostring(leaseUntil) }
+local lost = false
 for i = 1, #due, 2 do
   local id = due[i]
   redis.call('ZREM', KEYS[1], id)
-  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), id)
-  table.insert(out, id)
-  table.insert(out, due[i + 1])
-  table.insert(out, redis.call('HGET', KEYS[3], id) or '')
+  local payload = redis.call('HGET', KEYS[3], id)
+  if payload then
+    redis.call('ZADD', KEYS[2], leaseUntil, id)
+    table.insert(out, id)
+    table.insert(out, due[i + 1])
+    table.insert(out, payload)
+  else
+    redis.call('ZADD', KEYS[4], now, id)
+    lost = true
+  end
 end
+if lost then redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - tonumber(ARGV[3])) end
 local nxt = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if nxt[2] then out[2] = nxt[2] end
 return out`;
 
-// KEYS: lease, data, fired. ARGV: id, tombstone ttl ms.
+// KEYS: lease, data, fired. ARGV: id, tombstone ttl ms, the lease the caller holds (its end, ms).
+// Only the holder of the current lease deletes the timer: a pump that stalled past its lease finds
+// the timer re-queued (or leased by another pump) and leaves it to that pump.
 const ACK = `
+local held = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not held or tonumber(held) ~= tonumber(ARGV[3]) then return 0 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREM', KEYS[1], ARGV[1])
@@ -64,8 +79,8 @@ const TOMBSTONE_MS = 86_400_000;
 
 interface TimerRedis extends Redis {
   batonTimerAdd(due: string, data: string, fired: string, id: string, payload: string, delay: string, at: string): Promise<number>;
-  batonTimerClaim(due: string, lease: string, data: string, limit: number, leaseMs: number): Promise<string[]>;
-  batonTimerAck(lease: string, data: string, fired: string, id: string, ttlMs: number): Promise<number>;
+  batonTimerClaim(due: string, lease: string, data: string, fired: string, limit: number, leaseMs: number, ttlMs: number): Promise<string[]>;
+  batonTimerAck(lease: string, data: string, fired: string, id: string, ttlMs: number, leaseUntil: number): Promise<number>;
   batonTimerCancel(due: string, lease: string, data: string, id: string): Promise<number>;
 }
 
@@ -75,6 +90,8 @@ export interface DueTimer {
   readonly payload: string;
   /** Redis time when it was claimed (ms). */
   readonly claimedAt: number;
+  /** When the claim's lease runs out (Redis time, ms): it also names the claim, for {@link TimerStore.ack}. */
+  readonly leaseUntil: number;
 }
 
 export type TimerSpec = { id: string; payload: string } & ({ inMs: number } | { atMs: number });
@@ -88,7 +105,7 @@ export class TimerStore {
     this.keys = redisKeys(prefix);
     if (!("batonTimerAdd" in redis)) {
       redis.defineCommand("batonTimerAdd", { numberOfKeys: 3, lua: ADD });
-      redis.defineCommand("batonTimerClaim", { numberOfKeys: 3, lua: CLAIM });
+      redis.defineCommand("batonTimerClaim", { numberOfKeys: 4, lua: CLAIM });
       redis.defineCommand("batonTimerAck", { numberOfKeys: 3, lua: ACK });
       redis.defineCommand("batonTimerCancel", { numberOfKeys: 3, lua: CANCEL });
     }
@@ -118,18 +135,24 @@ export class TimerStore {
   /** Claims up to `limit` due timers for `leaseMs`; also puts back timers whose lease ran out. */
   async claim(limit: number, leaseMs: number): Promise<{ now: number; nextDueAt: number | null; timers: DueTimer[] }> {
     const k = this.keys;
-    const out = await this.redis.batonTimerClaim(k.timersDue, k.timersLease, k.timersData, limit, leaseMs);
+    const out = await this.redis.batonTimerClaim(k.timersDue, k.timersLease, k.timersData, k.timersFired, limit, leaseMs, TOMBSTONE_MS);
     const now = Number(out[0]);
+    const leaseUntil = Number(out[2]);
     const timers: DueTimer[] = [];
-    for (let i = 2; i + 2 < out.length; i += 3) {
-      timers.push({ id: out[i] as string, dueAt: Number(out[i + 1]), payload: out[i + 2] as string, claimedAt: now });
+    for (let i = 3; i + 2 < out.length; i += 3) {
+      timers.push({ id: out[i] as string, dueAt: Number(out[i + 1]), payload: out[i + 2] as string, claimedAt: now, leaseUntil });
     }
     return { now, nextDueAt: out[1] === "" ? null : Number(out[1]), timers };
   }
 
-  /** Deletes a fired timer, after its event was acknowledged by JetStream. */
-  async ack(id: string): Promise<void> {
-    await this.redis.batonTimerAck(this.keys.timersLease, this.keys.timersData, this.keys.timersFired, id, TOMBSTONE_MS);
+  /**
+   * Deletes a fired timer, after its event was acknowledged by JetStream, while the claim's lease
+   * still holds; false when it ran out (the timer was put back or claimed again: its new holder
+   * fires it, and JetStream drops the second publish).
+   */
+  async ack(timer: Pick<DueTimer, "id" | "leaseUntil">): Promise<boolean> {
+    const k = this.keys;
+    return (await this.redis.batonTimerAck(k.timersLease, k.timersData, k.timersFired, timer.id, TOMBSTONE_MS, timer.leaseUntil)) === 1;
   }
 
   async cancel(id: string): Promise<boolean> {
