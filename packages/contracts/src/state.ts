@@ -107,7 +107,8 @@ export const TRANSITIONS: { readonly [N in EventName]: Rule<N> } = {
   },
   AbortRequested: {
     from: [...ACTIVE_PRE_SWITCH, "switched"],
-    to: "rolling_back",
+    // Not planned yet: nothing was created, so nothing to tear down — it ends at once.
+    to: (s) => (s.phase === "requested" ? "rolled_back" : "rolling_back"),
     guard: (s) =>
       s.phase === "switched" && s.previousRevision === null
         ? "this is the app's first release: there is no v1 to switch back to"

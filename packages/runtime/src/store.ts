@@ -26,13 +26,26 @@ if ARGV[3] == '1' then
 end
 return {1, v + 1}`;
 
-// KEYS: lock, fence counter, state key of the current holder (or any key of the slot).
-// ARGV: release id, the holder read before the call ('' for none).
+// KEYS: lock, fence counter, state key of the current holder (or any key of the slot), state key
+// of the release taking it. ARGV: release id, the holder read before the call ('' for none).
+// Only a release still waiting to be planned takes the lock (one that ended meanwhile — its
+// deadline, an abort — must not hold it for the retention period); a holder whose state is gone or
+// has ended holds nothing.
 const LOCK = `
+local function phase(key)
+  local s = redis.call('HGET', key, 's')
+  if not s then return nil end
+  return cjson.decode(s).phase
+end
+local mine = phase(KEYS[4])
+if mine ~= 'requested' then return {-2, mine or ''} end
 local holder = redis.call('HGET', KEYS[1], 'rid')
 if holder == ARGV[1] then return {1, tonumber(redis.call('HGET', KEYS[1], 'fence'))} end
 if (holder or '') ~= ARGV[2] then return {-1, holder} end
-if holder and redis.call('EXISTS', KEYS[3]) == 1 then return {0, holder} end
+if holder then
+  local p = phase(KEYS[3])
+  if p and p ~= 'completed' and p ~= 'rolled_back' and p ~= 'failed' and p ~= 'rejected' then return {0, holder} end
+end
 local fence = redis.call('INCR', KEYS[2])
 redis.call('HSET', KEYS[1], 'rid', ARGV[1], 'fence', fence)
 return {1, fence}`;
@@ -51,7 +64,7 @@ return cur`;
 
 interface BatonRedis extends Redis {
   batonCas(state: string, lock: string, version: number, json: string, terminal: string, rid: string, fence: string, retentionMs: number): Promise<[number, number]>;
-  batonLock(lock: string, fence: string, holderState: string, rid: string, holder: string): Promise<[number, number | string]>;
+  batonLock(lock: string, fence: string, holderState: string, state: string, rid: string, holder: string): Promise<[number, number | string]>;
   batonRevision(revs: string, counter: string, rid: string, floor: number): Promise<number>;
 }
 
@@ -62,7 +75,11 @@ export interface StoredRelease {
 
 export type ApplyResult = TransitionResult;
 
-export type LockResult = { ok: true; fence: number } | { ok: false; holder: string };
+/**
+ * Taking an app's lock: the fence; or refused, naming the release that holds it; or refused because
+ * the release asking is no longer waiting to be planned (`phase`: where it is, null when it has no state).
+ */
+export type LockResult = { ok: true; fence: number } | { ok: false; holder: string } | { ok: false; holder: null; phase: string | null };
 
 const MAX_CAS_ATTEMPTS = 50;
 /** Release ids whose hash tag this process remembers (a release's tag never changes). */
@@ -80,7 +97,7 @@ export class ReleaseStore {
     this.retentionMs = retentionDays * 86_400_000;
     if (!("batonCas" in redis)) {
       redis.defineCommand("batonCas", { numberOfKeys: 2, lua: CAS });
-      redis.defineCommand("batonLock", { numberOfKeys: 3, lua: LOCK });
+      redis.defineCommand("batonLock", { numberOfKeys: 4, lua: LOCK });
       redis.defineCommand("batonRevision", { numberOfKeys: 2, lua: REVISION });
     }
     this.redis = redis as BatonRedis;
@@ -162,17 +179,19 @@ export class ReleaseStore {
   }
 
   /**
-   * Takes the app's release lock for a release (one release of an app at a time). Taking it again
-   * returns the same fence; a lock whose holder has no state left (lost) is taken over.
+   * Takes the app's release lock for a release (one release of an app at a time), only while the
+   * release is `requested`. Taking it again returns the same fence; a lock whose holder has no state
+   * left (lost) or has ended is taken over.
    */
   async acquireLock(namespace: string, app: string, releaseId: string): Promise<LockResult> {
     const tag = this.keys.tag(namespace, app);
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const holder = (await this.redis.hget(this.keys.lock(tag), "rid")) ?? "";
       const holderState = holder === "" ? this.keys.lock(tag) : this.keys.state(tag, holder);
-      const [ok, detail] = await this.redis.batonLock(this.keys.lock(tag), this.keys.fence(tag), holderState, releaseId, holder);
+      const [ok, detail] = await this.redis.batonLock(this.keys.lock(tag), this.keys.fence(tag), holderState, this.keys.state(tag, releaseId), releaseId, holder);
       if (ok === 1) return { ok: true, fence: Number(detail) };
       if (ok === 0) return { ok: false, holder: String(detail) };
+      if (ok === -2) return { ok: false, holder: null, phase: detail === "" ? null : String(detail) };
     }
     throw new ConflictError(`lock of ${tag} kept changing hands`);
   }

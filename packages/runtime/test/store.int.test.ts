@@ -68,6 +68,7 @@ describe("release store (real Redis)", () => {
     await rt.store.apply(releaseEvents("rel-x")("ReleaseRequested", { spec: spec() }));
     expect(await rt.store.acquireLock("shop", "web", "rel-x")).toEqual({ ok: true, fence: 1 });
     await rt.redis.del(rt.store.keys.state("shop/web", "rel-x"));
+    await rt.store.apply(releaseEvents("rel-y")("ReleaseRequested", { spec: spec() }));
     expect(await rt.store.acquireLock("shop", "web", "rel-y")).toEqual({ ok: true, fence: 2 });
   });
 
@@ -81,5 +82,25 @@ describe("release store (real Redis)", () => {
   test("list shows recent releases, newest first", async () => {
     for (const id of ["rel-1", "rel-2", "rel-3"]) await rt.store.apply(releaseEvents(id, "web", "shop", Date.UTC(2026, 0, Number(id.at(-1))))("ReleaseRequested", { spec: spec() }));
     expect((await rt.store.list(2)).map((s) => s.releaseId)).toEqual(["rel-3", "rel-2"]);
+  });
+  test("the lock is taken only for a release still requested: one that ended meanwhile takes none (issue 22, item 5)", async () => {
+    const a = releaseEvents("rel-late");
+    await rt.store.apply(a("ReleaseRequested", { spec: spec() }));
+    await rt.store.apply(a("ReleaseFailed", { stage: "planner", cause: "the release was not planned within 120s" }));
+    expect(await rt.store.acquireLock("shop", "web", "rel-late")).toEqual({ ok: false, holder: null, phase: "failed" });
+    expect(await rt.store.acquireLock("shop", "web", "rel-unknown")).toEqual({ ok: false, holder: null, phase: null });
+    expect(await rt.store.lockHolder("shop", "web")).toBeNull();
+  });
+
+  test("a lock whose holder has ended is free: the next release takes it with a higher fence", async () => {
+    const a = releaseEvents("rel-ended");
+    const b = releaseEvents("rel-next");
+    await rt.store.apply(a("ReleaseRequested", { spec: spec() }));
+    await rt.store.apply(a("ReleaseFailed", { stage: "planner", cause: "x" }));
+    // a lock left behind by the ended release (as the race above left it before the fix)
+    await rt.redis.hset(rt.store.keys.lock("shop/web"), "rid", "rel-ended", "fence", "1");
+    await rt.redis.set(rt.store.keys.fence("shop/web"), "1");
+    await rt.store.apply(b("ReleaseRequested", { spec: spec() }));
+    expect(await rt.store.acquireLock("shop", "web", "rel-next")).toEqual({ ok: true, fence: 2 });
   });
 });

@@ -43,9 +43,9 @@ function ev<N extends EventName>(name: N, data: EmitData<N>) {
 
 /** Records the release up to `validating` (requested, planned with the app's lock, pods live). */
 async function validating(s: ReleaseSpec, revision: number, previousRevision: number | null): Promise<void> {
-  const lock = await rt.store.acquireLock(ns, app, release.releaseId);
-  if (!lock.ok) throw new Error("lock held");
   await record(rt, ev("ReleaseRequested", { spec: s }));
+  const lock = await rt.store.acquireLock(ns, app, release.releaseId); // as the planner: while the release is requested
+  if (!lock.ok) throw new Error("lock held");
   await record(rt, ev("ReleasePlanned", { revision, previousRevision, fence: lock.fence }));
   await record(rt, ev("PodsLive", { revision, ready: s.liveThreshold, desired: s.replicas }));
 }

@@ -93,16 +93,14 @@ export async function v2Behind(h: Harness, app: string, env: { name: string; val
 /** Records a release up to `planned` (revision 2 over 1) and publishes PodsLive, as the pod-manager would. */
 export async function podsLive(rt: TestRuntime, releaseId: string, app: string, spec: Partial<ReleaseSpecInput>): Promise<void> {
   const ev = releaseEvents(releaseId, app, NS, Date.now());
-  const lock = await rt.store.acquireLock(NS, app, releaseId);
+  const requested = ev("ReleaseRequested", { spec: specInput({ app, namespace: NS, replicas: 2, ...spec }) });
+  await rt.bus.publish(requested);
+  await rt.store.apply(requested);
+  const lock = await rt.store.acquireLock(NS, app, releaseId); // as the planner: while the release is requested
   if (!lock.ok) throw new Error(`lock of ${app} held by ${lock.holder}`);
-  const events: AnyEvent[] = [
-    ev("ReleaseRequested", { spec: specInput({ app, namespace: NS, replicas: 2, ...spec }) }),
-    ev("ReleasePlanned", { revision: 2, previousRevision: 1, fence: lock.fence }),
-  ];
-  for (const e of events) {
-    await rt.bus.publish(e);
-    await rt.store.apply(e);
-  }
+  const planned: AnyEvent = ev("ReleasePlanned", { revision: 2, previousRevision: 1, fence: lock.fence });
+  await rt.bus.publish(planned);
+  await rt.store.apply(planned);
   await rt.bus.publish(ev("PodsLive", { revision: 2, ready: 2, desired: 2 }));
 }
 

@@ -2,6 +2,8 @@
 // and throw-away nats-server / redis-server processes on free ports for tests that kill them.
 
 export { captureLogs } from "./logs.js";
+export { startFaultProxy } from "./fault-proxy.js";
+export type { FaultHandle, FaultProxy, FaultRule } from "./fault-proxy.js";
 export type { CapturedLogs } from "./logs.js";
 export { openTestRuntime, testConfig, uniquePrefix } from "./runtime.js";
 export type { TestRuntime } from "./runtime.js";

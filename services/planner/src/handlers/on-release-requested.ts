@@ -26,6 +26,10 @@ export async function onReleaseRequested(
   if (missing !== undefined) return reject(ctx, missing);
 
   const lock = await step("take-lock", releaseId, () => takeLock(ctx.rt.store, namespace, app, releaseId));
+  if (!lock.ok && "movedOn" in lock) {
+    ctx.log.info({ phase: lock.movedOn }, "skipped planning: the release is no longer requested (it ended meanwhile); no lock taken");
+    return;
+  }
   if (!lock.ok) return reject(ctx, lock.reason);
 
   const found = await step("find-revisions", releaseId, () => findRevisions(kube, namespace, app));

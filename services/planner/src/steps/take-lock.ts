@@ -1,7 +1,11 @@
 import type { Reason } from "@baton/contracts";
 import type { ReleaseStore } from "@baton/runtime";
 
-export type LockOutcome = { readonly ok: true; readonly fence: number } | { readonly ok: false; readonly reason: Reason };
+export type LockOutcome =
+  | { readonly ok: true; readonly fence: number }
+  | { readonly ok: false; readonly reason: Reason }
+  /** The release is no longer waiting to be planned (it ended meanwhile): nothing to plan, no lock taken. */
+  | { readonly ok: false; readonly movedOn: string | null };
 
 /**
  * Takes the app's release lock (one release of an app at a time). Taking it again for the same
@@ -12,6 +16,7 @@ export type LockOutcome = { readonly ok: true; readonly fence: number } | { read
 export async function takeLock(store: ReleaseStore, namespace: string, app: string, releaseId: string): Promise<LockOutcome> {
   const lock = await store.acquireLock(namespace, app, releaseId);
   if (lock.ok) return { ok: true, fence: lock.fence };
+  if (lock.holder === null) return { ok: false, movedOn: lock.phase };
   const holder = await store.get(lock.holder);
   const phase = holder?.state.phase ?? "unknown";
   return {
