@@ -38,6 +38,15 @@ export class UnavailableError extends RetryableError {
   override name = "UnavailableError";
 }
 
+/**
+ * An event was published (JetStream acknowledged it) but the state write after the publish failed.
+ * The event is durable and the stage consuming it records it, so it happened: retrying the work
+ * re-publishes the same id (dropped) and records it again.
+ */
+export class UnrecordedError extends RetryableError {
+  override name = "UnrecordedError";
+}
+
 /** Wraps an error with the step that failed and the release it failed for; keeps its family. */
 export class StepError extends BatonError {
   override name = "StepError";

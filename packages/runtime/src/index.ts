@@ -14,6 +14,7 @@ export {
   StepError,
   TerminalError,
   UnavailableError,
+  UnrecordedError,
   isRetryable,
   messageOf,
   step,

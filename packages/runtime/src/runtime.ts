@@ -16,6 +16,7 @@ import {
   type ReleaseState,
 } from "@baton/contracts";
 import type { Bus } from "./bus.js";
+import { UnrecordedError, messageOf } from "./errors.js";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
@@ -124,7 +125,9 @@ export async function emit(rt: Runtime, stage: string, event: AnyEvent): Promise
   }
   const published = await rt.bus.publish(event);
   rt.metrics.published.inc({ stage, event: event.name, outcome: published.duplicate ? "duplicate" : "stored" });
-  const r = await record(rt, event, current);
+  const r = await record(rt, event, current).catch((err: unknown) => {
+    throw new UnrecordedError(`${event.name} ${event.id} was published, but recording it failed: ${messageOf(err)}`, { cause: err });
+  });
   return { emitted: true, event, state: r.kind === "refused" ? null : r.state };
 }
 

@@ -1,5 +1,5 @@
 import { makeEvent, parseIntake, type Reason, type ReleaseSpec } from "@baton/contracts";
-import { continueTrace, emit, messageOf, newReleaseId, type Bus, type Component, type Runtime } from "@baton/runtime";
+import { UnrecordedError, continueTrace, emit, messageOf, newReleaseId, type Bus, type Component, type Runtime } from "@baton/runtime";
 import type { PlannerOptions } from "./options.js";
 
 // The public intake: core NATS request/reply on `<prefix>.intake`, one queue group shared by
@@ -39,7 +39,12 @@ export async function handleIntake(rt: Runtime, opts: PlannerOptions, msg: Msg):
   if (!parsed.ok) {
     const { refusal } = parsed;
     const releaseId = refusal.releaseId ?? newReleaseId();
-    return safely(rt, releaseId, () => refuse(rt, { ...refusal, releaseId }, continueTrace(headerTrace)));
+    // A release id that exists is answered with its state, never judged again (a retry whose body
+    // went bad must not reject the release it already started).
+    return safely(rt, releaseId, async () => {
+      const found = refusal.releaseId === undefined ? undefined : await existing(rt, releaseId);
+      return found ?? refuse(rt, { ...refusal, releaseId }, continueTrace(headerTrace));
+    });
   }
   const { request } = parsed;
   const releaseId = request.releaseId ?? newReleaseId();
@@ -54,22 +59,41 @@ async function refuse(
 ): Promise<IntakeReply> {
   const { releaseId, app, namespace, reasons } = refusal;
   const event = makeEvent("ReleaseRejected", { releaseId, app, namespace, reasons }, { source: "intake", time: now(rt), traceparent });
-  const r = await emit(rt, "intake", event);
+  const r = await emit(rt, "intake", event).catch(published);
   rt.metrics.intake.inc({ result: "rejected" });
   rt.log.info({ releaseId, app, namespace, reasons, published: r.emitted }, "intake: request rejected");
   return { ok: false, releaseId, reasons };
 }
 
+/** The answer for a release id that exists already: its current phase. */
+async function existing(rt: Runtime, releaseId: string): Promise<IntakeReply | undefined> {
+  const stored = await rt.store.get(releaseId);
+  if (stored === null) return undefined;
+  rt.metrics.intake.inc({ result: "duplicate" });
+  rt.log.info({ releaseId, phase: stored.state.phase }, "intake: the release exists already (duplicate request)");
+  return { ok: true, releaseId, duplicate: true, phase: stored.state.phase };
+}
+
+/**
+ * The event is on the stream (JetStream acknowledged it) but its state write failed: it happened —
+ * the planner records it as it consumes it — so the caller is answered from the publish, not told
+ * to try again (a retry without a releaseId would start a second release).
+ */
+function published(err: unknown): { emitted: true } {
+  if (!(err instanceof UnrecordedError)) throw err;
+  return { emitted: true };
+}
+
 async function accept(rt: Runtime, releaseId: string, spec: ReleaseSpec, requestedBy: string | undefined, traceparent: string): Promise<IntakeReply> {
-  const existing = await rt.store.get(releaseId);
-  if (existing !== null) {
-    rt.metrics.intake.inc({ result: "duplicate" });
-    rt.log.info({ releaseId, phase: existing.state.phase }, "intake: the release exists already (duplicate request)");
-    return { ok: true, releaseId, duplicate: true, phase: existing.state.phase };
-  }
+  const found = await existing(rt, releaseId);
+  if (found !== undefined) return found;
   const data = { releaseId, app: spec.app, namespace: spec.namespace, spec, ...(requestedBy === undefined ? {} : { requestedBy }) };
   const event = makeEvent("ReleaseRequested", data, { source: "intake", time: now(rt), traceparent });
-  const r = await emit(rt, "intake", event);
+  const r = await emit(rt, "intake", event).catch((err: unknown) => {
+    const out = published(err);
+    rt.log.warn({ releaseId, err: messageOf(err) }, "intake: request published, its state write failed; the planner records it");
+    return out;
+  });
   if (!r.emitted) {
     // Another replica recorded it between our read and our emit: the same release, so a duplicate.
     const phase = (await rt.store.get(releaseId))?.state.phase;
