@@ -58,8 +58,12 @@ export const ConfigSchema = z.object({
    * stream-management rights; a stage then only checks that they exist.
    */
   BATON_MANAGE_STREAMS: z.stringbool().default(true),
-  /** How long the state of an ended release is kept in Redis. */
+  /** How long the events (stream) and the state of an ended release (Redis) are kept. */
   BATON_RETENTION_DAYS: int(1, 3650, 30),
+  /** How long the state of an ended release is kept in Redis, in seconds, when not BATON_RETENTION_DAYS. */
+  BATON_STATE_RETENTION_S: z.coerce.number().int().min(1).max(3650 * 86_400).optional(),
+  /** How often the planner prunes the release index and the per-app bookkeeping of expired states. */
+  BATON_PRUNE_INTERVAL_S: int(1, 86_400, 300),
 });
 
 export type Config = Readonly<z.output<typeof ConfigSchema>>;

@@ -20,6 +20,7 @@ export {
   step,
 } from "./errors.js";
 export { startHealthServer } from "./http.js";
+export { startJanitor } from "./janitor.js";
 export type { HealthServer } from "./http.js";
 export { newReleaseId } from "./ids.js";
 export { VERSION, createLogger, redactCredentials } from "./logger.js";

@@ -55,7 +55,7 @@ export async function openRuntime(config: Config, opts: OpenOptions): Promise<Op
     config,
     bus,
     redis,
-    store: new ReleaseStore(redis, config.BATON_PREFIX, config.BATON_RETENTION_DAYS),
+    store: new ReleaseStore(redis, config.BATON_PREFIX, (config.BATON_STATE_RETENTION_S ?? config.BATON_RETENTION_DAYS * 86_400) * 1000),
     timers: new TimerStore(redis, config.BATON_PREFIX),
     log,
     metrics: opts.metrics ?? createMetrics(),

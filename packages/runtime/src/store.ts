@@ -92,9 +92,10 @@ export class ReleaseStore {
   /** release id → hash tag: saves the `where` lookup of get() (one Redis round trip per call). */
   private readonly tags = new Map<string, string>();
 
-  constructor(redis: Redis, prefix: string, retentionDays = 30) {
+  /** `retentionMs`: how long the state of an ended release is kept (30 days by default). */
+  constructor(redis: Redis, prefix: string, retentionMs = 30 * 86_400_000) {
     this.keys = redisKeys(prefix);
-    this.retentionMs = retentionDays * 86_400_000;
+    this.retentionMs = retentionMs;
     if (!("batonCas" in redis)) {
       redis.defineCommand("batonCas", { numberOfKeys: 2, lua: CAS });
       redis.defineCommand("batonLock", { numberOfKeys: 4, lua: LOCK });
@@ -212,6 +213,28 @@ export class ReleaseStore {
   async allocateRevision(namespace: string, app: string, releaseId: string, floor: number): Promise<number> {
     const tag = this.keys.tag(namespace, app);
     return this.redis.batonRevision(this.keys.revisions(tag), this.keys.revisionCounter(tag), releaseId, floor);
+  }
+
+  /**
+   * Prunes the bookkeeping of releases whose state has expired (retention after they ended): their
+   * entries in the release index, the id → app map and the app's revision list. Only releases
+   * created more than the retention ago are looked at (a state cannot have expired before), at most
+   * `limit` of them, oldest first. Returns how many were pruned; safe to run anywhere, at any time.
+   */
+  async prune(limit = 1000): Promise<number> {
+    const ids = await this.redis.zrangebyscore(this.keys.index, "-inf", Date.now() - this.retentionMs, "LIMIT", 0, limit);
+    if (ids.length === 0) return 0;
+    const tags = await this.redis.hmget(this.keys.where, ...ids);
+    const alive = await Promise.all(ids.map((id, i) => (tags[i] == null ? 0 : this.redis.exists(this.keys.state(tags[i] as string, id)))));
+    const gone = ids.flatMap((id, i) => (alive[i] === 0 ? [{ id, tag: tags[i] ?? null }] : []));
+    if (gone.length === 0) return 0;
+    await Promise.all([
+      ...gone.map(({ id, tag }) => (tag === null ? 0 : this.redis.hdel(this.keys.revisions(tag), id))),
+      this.redis.hdel(this.keys.where, ...gone.map((g) => g.id)),
+      this.redis.zrem(this.keys.index, ...gone.map((g) => g.id)),
+    ]);
+    for (const { id } of gone) this.tags.delete(id);
+    return gone.length;
   }
 
   /** The most recent releases, newest first. */

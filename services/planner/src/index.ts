@@ -1,7 +1,7 @@
 // @baton/planner: the intake (request/reply on `<prefix>.intake`), the planner stage, and the
 // Release custom resource watcher (when the cluster has the CRD).
 
-import type { ServiceModule } from "@baton/runtime";
+import { startJanitor, type ServiceModule } from "@baton/runtime";
 import { startIntake } from "./intake.js";
 import { createKubeClients } from "./kube.js";
 import { plannerOptions } from "./options.js";
@@ -15,7 +15,12 @@ export const plannerService: ServiceModule = {
     const kube = createKubeClients(config);
     return {
       stages: [plannerStage(kube, opts)],
-      extra: async (rt) => [await startIntake(rt, opts), ...(await releaseResourcesIfServed(rt, kube.kc))],
+      extra: async (rt) => [
+        await startIntake(rt, opts),
+        ...(await releaseResourcesIfServed(rt, kube.kc)),
+        // The planner writes the index and the revision lists, so it prunes them (its Redis user may).
+        startJanitor(rt, config.BATON_PRUNE_INTERVAL_S * 1000),
+      ],
     };
   },
 };
