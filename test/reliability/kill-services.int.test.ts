@@ -144,6 +144,8 @@ describe("kill -9 of a stage in a phase it owns, then a restart", () => {
       expectOnce("echo", end, 2);
       const forced = rig.writes().filter((a) => a.resource === "pods" && a.verb === "delete" && (a.name ?? "").startsWith("echo-1-"));
       expect(new Set(forced.map((a) => a.name)).size).toBe(2);
+      // and the release reports both, although the reaper that forced them was killed before completing (issue 20)
+      expect(end.forcedPods).toBe(2);
       expect((await db.query("SELECT count(*)::int AS n FROM runs")).rows).toEqual([{ n: 1 }]);
       expect((await db.query("SELECT release_id FROM baton_post_release_journal")).rows).toEqual([{ release_id: id }]);
       expect(end.postRelease).toMatchObject([{ name: "count-run", ok: true }]);

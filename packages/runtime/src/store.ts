@@ -62,10 +62,28 @@ redis.call('SET', KEYS[2], cur)
 redis.call('HSET', KEYS[1], ARGV[1], cur)
 return cur`;
 
+// KEYS: state. ARGV: set name, member... A set of names kept in the release's state hash (field
+// j:<name>, beside v and s), so it expires with the state. Returns its size, -1 when there is no state.
+const JOURNAL = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local field = 'j:' .. ARGV[1]
+local cur = redis.call('HGET', KEYS[1], field)
+local list = {}
+local seen = {}
+if cur then
+  for _, m in ipairs(cjson.decode(cur)) do seen[m] = true; table.insert(list, m) end
+end
+for i = 2, #ARGV do
+  if not seen[ARGV[i]] then seen[ARGV[i]] = true; table.insert(list, ARGV[i]) end
+end
+if #list > 0 then redis.call('HSET', KEYS[1], field, cjson.encode(list)) end
+return #list`;
+
 interface BatonRedis extends Redis {
   batonCas(state: string, lock: string, version: number, json: string, terminal: string, rid: string, fence: string, retentionMs: number): Promise<[number, number]>;
   batonLock(lock: string, fence: string, holderState: string, state: string, rid: string, holder: string): Promise<[number, number | string]>;
   batonRevision(revs: string, counter: string, rid: string, floor: number): Promise<number>;
+  batonJournal(state: string, name: string, ...members: string[]): Promise<number>;
 }
 
 export interface StoredRelease {
@@ -100,6 +118,7 @@ export class ReleaseStore {
       redis.defineCommand("batonCas", { numberOfKeys: 2, lua: CAS });
       redis.defineCommand("batonLock", { numberOfKeys: 4, lua: LOCK });
       redis.defineCommand("batonRevision", { numberOfKeys: 2, lua: REVISION });
+      redis.defineCommand("batonJournal", { numberOfKeys: 1, lua: JOURNAL });
     }
     this.redis = redis as BatonRedis;
   }
@@ -213,6 +232,17 @@ export class ReleaseStore {
   async allocateRevision(namespace: string, app: string, releaseId: string, floor: number): Promise<number> {
     const tag = this.keys.tag(namespace, app);
     return this.redis.batonRevision(this.keys.revisions(tag), this.keys.revisionCounter(tag), releaseId, floor);
+  }
+
+  /**
+   * Adds names to a set kept with the release's state (it expires with it) and returns the set's
+   * size: a step notes what it is about to do, so a redelivery after a crash can report what the
+   * crashed delivery did (e.g. the pods it forced down, which the redelivery no longer finds).
+   */
+  async journal(release: { releaseId: string; app: string; namespace: string }, name: string, members: readonly string[]): Promise<number> {
+    const n = await this.redis.batonJournal(this.keys.state(this.keys.tag(release.namespace, release.app), release.releaseId), name, ...members);
+    if (n < 0) throw new ConflictError(`release ${release.releaseId} has no state to journal ${name} in`);
+    return n;
   }
 
   /**

@@ -15,8 +15,12 @@ export function onShutdownDue(deps: ReaperDeps): Handler<"ShutdownDue"> {
     const kube = { deps, metrics: ctx.rt.metrics };
 
     const left = await step("list the v1 pods left", releaseId, () => revisionPods(kube, namespace, app, previous));
-    const forcedPods = await step("force-delete the v1 pods left", releaseId, () => forceDeletePods(kube, namespace, left));
-    if (forcedPods > 0) ctx.log.info({ forcedPods, pods: left.map((p) => p.metadata?.name) }, `forced ${forcedPods} v1 pod(s) down after the grace period`);
+    // Noted before the deletes: a redelivery after a crash between the deletes and the completion
+    // finds the pods gone, yet reports every pod forced down (the count survives the crash).
+    const names = left.flatMap((p) => (p.metadata?.name === undefined ? [] : [p.metadata.name]));
+    const forcedPods = await step("note the v1 pods to force down", releaseId, () => ctx.rt.store.journal(ctx.release, "forced-pods", names));
+    const forcedNow = await step("force-delete the v1 pods left", releaseId, () => forceDeletePods(kube, namespace, left));
+    if (forcedPods > 0) ctx.log.info({ forcedPods, forcedNow, pods: names }, `forced ${forcedPods} v1 pod(s) down after the grace period`);
     else ctx.log.info("no v1 pod left to force down");
 
     const deleted = await step("delete the v1 Deployment", releaseId, () => deleteDeployment(kube, namespace, name));
