@@ -57,28 +57,38 @@ export interface TimerPayload {
 /**
  * Applies an event to its release's state; entering a phase with a deadline arms its timer.
  * `read`: the release's state as just read (see ReleaseStore.apply).
+ *
+ * The state write and the timer are two steps (the timers live in their own hash slot), so a crash
+ * or a Redis error between them would leave the phase with no deadline, and every redelivery would
+ * see a duplicate. Hence a duplicate of the release's latest event arms the deadline of its phase
+ * again, due when it was due from the phase's start: adding a timer that exists, or has fired or
+ * been cancelled (tombstone), is a no-op.
  */
 export async function record(rt: Runtime, event: AnyEvent, read?: StoredRelease | null): Promise<ApplyResult> {
   const r = await rt.store.apply(event, read);
+  if (r.kind === "duplicate" && r.state.applied.at(-1) === event.id) await armDeadline(rt, r.state, event.traceparent, "again");
   if (r.kind !== "applied") return r;
   const s = r.state;
   // Arming is idempotent (the timer id names the release and the phase), so a rare second match
   // in the same millisecond costs nothing.
-  if (s.enteredAt[s.phase] === event.time) await Promise.all([armDeadline(rt, s, event.traceparent), disarmLeftDeadlines(rt, s)]);
+  if (s.enteredAt[s.phase] === event.time) await Promise.all([armDeadline(rt, s, event.traceparent, "entered"), disarmLeftDeadlines(rt, s)]);
   if (isTerminal(s.phase)) observeEnd(rt, s);
   return r;
 }
 
-async function armDeadline(rt: Runtime, s: ReleaseState, traceparent: string | undefined): Promise<void> {
-  if (!isDeadlinePhase(s.phase) || s.app === null || s.namespace === null) return;
+/** Arms the deadline of the phase the release is in: on entering it, or `again` (due from the phase's start). */
+async function armDeadline(rt: Runtime, s: ReleaseState, traceparent: string | undefined, when: "entered" | "again"): Promise<void> {
+  if (!isDeadlinePhase(s.phase) || s.app === null || s.namespace === null || s.deadlinesExceeded.includes(s.phase)) return;
   const seconds = phaseDeadlineSeconds(s.phase, s.spec, rt.deadlines);
-  if (seconds === undefined) return;
+  const entered = s.enteredAt[s.phase];
+  if (seconds === undefined || entered === undefined) return;
   const event = makeEvent(
     "DeadlineExceeded",
     { releaseId: s.releaseId, app: s.app, namespace: s.namespace, phase: s.phase, deadlineSeconds: seconds },
-    { source: "timer", time: s.updatedAt, step: s.phase, ...(traceparent === undefined ? {} : { traceparent }) },
+    { source: "timer", time: entered, step: s.phase, ...(traceparent === undefined ? {} : { traceparent }) },
   );
-  await schedule(rt, event, { inMs: seconds * 1000 });
+  const inMs = when === "entered" ? seconds * 1000 : Date.parse(entered) + seconds * 1000 - rt.clock().getTime();
+  await schedule(rt, event, { inMs: Math.max(0, inMs) });
 }
 
 /**

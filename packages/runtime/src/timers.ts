@@ -69,10 +69,15 @@ redis.call('ZADD', KEYS[3], now, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[2]))
 return 1`;
 
-// KEYS: due, lease, data. ARGV: id.
+// KEYS: due, lease, data, fired. ARGV: id, tombstone ttl ms. A cancelled timer leaves a tombstone
+// like a fired one: adding it again (a late re-arm) is a no-op.
 const CANCEL = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZADD', KEYS[4], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - tonumber(ARGV[2]))
 return redis.call('HDEL', KEYS[3], ARGV[1])`;
 
 const TOMBSTONE_MS = 86_400_000;
@@ -81,7 +86,7 @@ interface TimerRedis extends Redis {
   batonTimerAdd(due: string, data: string, fired: string, id: string, payload: string, delay: string, at: string): Promise<number>;
   batonTimerClaim(due: string, lease: string, data: string, fired: string, limit: number, leaseMs: number, ttlMs: number): Promise<string[]>;
   batonTimerAck(lease: string, data: string, fired: string, id: string, ttlMs: number, leaseUntil: number): Promise<number>;
-  batonTimerCancel(due: string, lease: string, data: string, id: string): Promise<number>;
+  batonTimerCancel(due: string, lease: string, data: string, fired: string, id: string, ttlMs: number): Promise<number>;
 }
 
 export interface DueTimer {
@@ -107,7 +112,7 @@ export class TimerStore {
       redis.defineCommand("batonTimerAdd", { numberOfKeys: 3, lua: ADD });
       redis.defineCommand("batonTimerClaim", { numberOfKeys: 4, lua: CLAIM });
       redis.defineCommand("batonTimerAck", { numberOfKeys: 3, lua: ACK });
-      redis.defineCommand("batonTimerCancel", { numberOfKeys: 3, lua: CANCEL });
+      redis.defineCommand("batonTimerCancel", { numberOfKeys: 4, lua: CANCEL });
     }
     this.redis = redis as TimerRedis;
   }
@@ -156,7 +161,8 @@ export class TimerStore {
   }
 
   async cancel(id: string): Promise<boolean> {
-    return (await this.redis.batonTimerCancel(this.keys.timersDue, this.keys.timersLease, this.keys.timersData, id)) > 0;
+    const k = this.keys;
+    return (await this.redis.batonTimerCancel(k.timersDue, k.timersLease, k.timersData, k.timersFired, id, TOMBSTONE_MS)) > 0;
   }
 
   async pending(): Promise<number> {
