@@ -2,13 +2,18 @@ import { DeadlinePhase as DeadlinePhaseSchema, type DeadlinePhase } from "./even
 import type { ReleaseSpec } from "./spec.js";
 import type { Phase } from "./state.js";
 
-// Every phase that waits has a deadline, so no release waits forever. The spec sets the ones a
-// release owner tunes; the installation sets the rest. `switched` and `draining` need none: their
-// own timers (DrainDue, ShutdownDue) always fire.
+// Every non-terminal phase has a deadline, so no release waits forever — not even one whose stage
+// dead-lettered its message or whose timer was lost. The spec sets the ones a release owner tunes;
+// the installation sets the rest. `switched` and `draining` also end by their own timers (DrainDue,
+// ShutdownDue): their deadlines are those timers plus the installation's margin, a last resort.
 
 export interface DeadlineDefaults {
   readonly requestedSeconds: number;
   readonly promotingSeconds: number;
+  /** Margin over `shutdown.delaySeconds`. */
+  readonly switchedSeconds: number;
+  /** Margin over `shutdown.gracePeriodSeconds`. */
+  readonly drainingSeconds: number;
   readonly rollingBackSeconds: number;
   readonly finalizingSeconds: number;
 }
@@ -16,6 +21,8 @@ export interface DeadlineDefaults {
 export const DEFAULT_DEADLINES: DeadlineDefaults = {
   requestedSeconds: 120,
   promotingSeconds: 120,
+  switchedSeconds: 300,
+  drainingSeconds: 300,
   rollingBackSeconds: 300,
   finalizingSeconds: 300,
 };
@@ -33,6 +40,10 @@ export function phaseDeadlineSeconds(phase: Phase, spec: ReleaseSpec | null, d: 
       return spec?.promotionTimeoutSeconds;
     case "promoting":
       return d.promotingSeconds;
+    case "switched":
+      return d.switchedSeconds + (spec?.shutdown.delaySeconds ?? 0);
+    case "draining":
+      return d.drainingSeconds + (spec?.shutdown.gracePeriodSeconds ?? 0);
     case "finalizing":
       // The activities' own timeouts, plus the installation's margin for forcing v1 down.
       return d.finalizingSeconds + (spec?.postRelease.reduce((sum, a) => sum + a.timeoutSeconds, 0) ?? 0);

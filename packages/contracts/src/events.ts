@@ -58,13 +58,15 @@ export const ActivityResult = z.strictObject({
 });
 export type ActivityResult = z.infer<typeof ActivityResult>;
 
-/** Phases a deadline can be set on (mirrors the waiting phases of the state machine). */
+/** Phases a deadline can be set on: every non-terminal phase of the state machine. */
 export const DeadlinePhase = z.enum([
   "requested",
   "planned",
   "validating",
   "awaiting_promotion",
   "promoting",
+  "switched",
+  "draining",
   "finalizing",
   "rolling_back",
 ]);

@@ -34,8 +34,12 @@ export const ConfigSchema = z.object({
   KUBECONFIG: z.string().optional(),
   /** Messages one replica of a stage handles at once (per event type). */
   BATON_CONCURRENCY: int(1, 10_000, 256),
-  /** Deliveries before a failing message goes to the dead-letter subject. */
-  BATON_MAX_DELIVER: int(1, 100, 5),
+  /**
+   * Deliveries before a failing message goes to the dead-letter subject. A transient failure is
+   * retried with backoff (0.5 s doubling to 60 s): 20 deliveries span about 13 minutes, cut short
+   * by the deadline of the release's phase, which then moves the release on.
+   */
+  BATON_MAX_DELIVER: int(1, 1000, 20),
   BATON_ACK_WAIT_MS: int(1000, 3_600_000, 30_000),
   BATON_DEDUP_WINDOW_MS: int(1000, 7 * 86_400_000, 24 * 3_600_000),
   /**
@@ -49,6 +53,11 @@ export const ConfigSchema = z.object({
   BATON_DEADLINE_REQUESTED_S: int(1, 86_400, 120),
   BATON_DEADLINE_PROMOTING_S: int(1, 86_400, 120),
   BATON_DEADLINE_ROLLING_BACK_S: int(1, 86_400, 300),
+  /** Margins over shutdown.delaySeconds (switched) and shutdown.gracePeriodSeconds (draining). */
+  BATON_DEADLINE_SWITCHED_S: int(1, 86_400, 300),
+  BATON_DEADLINE_DRAINING_S: int(1, 86_400, 300),
+  /** Timeout of one Kubernetes API request (watches excepted): a call with no answer fails and is retried. */
+  BATON_KUBE_TIMEOUT_MS: int(100, 600_000, 30_000),
   BATON_DEADLINE_FINALIZING_S: int(1, 86_400, 300),
   /** JetStream replicas of the event and dead-letter streams (3 in production, on NATS >= 2.12). */
   BATON_STREAM_REPLICAS: int(1, 5, 1),

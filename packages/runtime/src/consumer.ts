@@ -9,6 +9,13 @@ import type { Logger } from "./logger.js";
 // replicas of the stage (that is how a stage scales out). A handler returns an outcome; only this
 // module turns it into ack / nak / term. A message that keeps failing goes to the dead-letter
 // subject with its error after maxDeliver attempts, and never blocks the others.
+//
+// Nothing is ever dropped without a dead letter. JetStream's own MaxDeliver would drop a message
+// silently (only an advisory says so) when deliveries end without an outcome — a handler whose
+// process died, or one that hung — so the server's limit is off, and a delivery past maxDeliver is
+// parked here, with its payload, before its handler runs again. (A pull consumer redelivers only to
+// a replica that pulls, so a live replica is there to park it: the same condition the server's
+// advisory would need, without a subscription, a message fetch or their permissions.)
 
 export type Outcome =
   | { readonly kind: "ack" }
@@ -23,7 +30,14 @@ export interface Delivery {
   readonly msg: JsMsg;
   /** 1 on the first delivery. */
   readonly attempt: number;
+  /** Aborted when the consumer stops, or when the delivery outlives its bound. */
   readonly signal: AbortSignal;
+  /**
+   * Bounds the delivery (epoch ms; the deadline of the release's phase): the in-progress heartbeat
+   * stops an ack wait after it (so a handler stuck on a call cannot hold the message for ever: it is
+   * delivered again), the signal aborts, and a retry is not delayed past it.
+   */
+  bound(atMs: number): void;
 }
 
 export interface ConsumerSpec {
@@ -50,9 +64,13 @@ export function durableName(stage: string, event: EventName, bus: Bus): string {
   return `${stage}--${bus.subjects.ofType(event).split(".")[2]}`;
 }
 
-/** Backoff before a retry: 250 ms doubling, capped at 30 s, with jitter. */
+/**
+ * Backoff before retrying a transient failure: 0.5 s doubling, capped at 60 s, with jitter. With
+ * the default 20 deliveries that is about 13 minutes of retries (a Redis fail-over, minutes of API
+ * server 503s), cut short by the deadline of the release's phase.
+ */
 export function backoffMs(attempt: number): number {
-  const base = Math.min(30_000, 250 * 2 ** Math.max(0, attempt - 1));
+  const base = Math.min(60_000, 500 * 2 ** Math.max(0, attempt - 1));
   return Math.round(base * (0.8 + Math.random() * 0.4));
 }
 
@@ -69,8 +87,8 @@ export async function consume(
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     filter_subject: bus.subjects.ofType(spec.event),
-    // The server's own limit is a backstop one above ours: we dead-letter at maxDeliver ourselves.
-    max_deliver: spec.maxDeliver + 1,
+    // No server limit: past it JetStream drops a message without a dead letter. We park it ourselves.
+    max_deliver: -1,
     ack_wait: nanos(spec.ackWaitMs),
     max_ack_pending: Math.max(1000, spec.concurrency * 4),
   };
@@ -117,14 +135,29 @@ async function deliver(
   msg: JsMsg,
   handle: (d: Delivery) => Promise<Outcome>,
   hooks: ConsumeHooks,
-  signal: AbortSignal,
+  stopped: AbortSignal,
 ): Promise<void> {
   const attempt = msg.info.deliveryCount;
   const started = performance.now();
-  const heartbeat = setInterval(() => msg.working(), Math.max(500, spec.ackWaitMs / 3));
+  if (attempt > spec.maxDeliver) {
+    // Every earlier delivery ended with no outcome (its process died, or it hung until its heartbeat
+    // stopped): park the message rather than run its handler again.
+    const why = `delivered ${attempt - 1} times without an outcome (the handler's process died, or it hung)`;
+    await deadLetter(bus, spec, msg, { kind: "max_deliveries", reason: why }, attempt, hooks.log);
+    hooks.onOutcome?.("dead_letter", attempt, 0);
+    return;
+  }
+  const mine = new AbortController();
+  let boundAt = Number.POSITIVE_INFINITY;
+  const heartbeat = setInterval(() => {
+    if (Date.now() < boundAt + spec.ackWaitMs) return msg.working();
+    clearInterval(heartbeat);
+    mine.abort();
+    hooks.log.warn({ attempt, subject: msg.subject, boundAt: new Date(boundAt).toISOString() }, "handler still running past its phase's deadline: no longer kept in progress (JetStream delivers it again)");
+  }, Math.max(500, spec.ackWaitMs / 3));
   let outcome: Outcome;
   try {
-    outcome = await handle({ msg, attempt, signal });
+    outcome = await handle({ msg, attempt, signal: AbortSignal.any([stopped, mine.signal]), bound: (atMs) => (boundAt = atMs) });
   } catch (err) {
     outcome = isRetryable(err) ? retry(messageOf(err), backoffMs(attempt)) : terminal(messageOf(err));
     hooks.log.warn({ err, attempt, subject: msg.subject }, `handler failed (${outcome.kind})`);
@@ -135,26 +168,33 @@ async function deliver(
   if (outcome.kind === "ack") {
     msg.ack();
   } else if (outcome.kind === "retry" && attempt < spec.maxDeliver) {
-    msg.nak(outcome.delayMs);
+    // Not past the phase's deadline: the retry that follows it sees the release moved on.
+    msg.nak(Math.min(outcome.delayMs, Math.max(1000, boundAt - Date.now())));
   } else {
-    await deadLetter(bus, spec, msg, outcome, attempt, hooks.log);
+    const letter: Letter = { kind: outcome.kind === "terminal" ? "terminal" : "retries_exhausted", reason: outcome.reason };
+    await deadLetter(bus, spec, msg, letter, attempt, hooks.log);
     hooks.onOutcome?.("dead_letter", attempt, seconds);
     return;
   }
   hooks.onOutcome?.(outcome.kind, attempt, seconds);
 }
 
+/** Why a message is dead-lettered: its handler's terminal error, retries used up, or deliveries that never ended. */
+interface Letter {
+  readonly kind: "terminal" | "retries_exhausted" | "max_deliveries";
+  readonly reason: string;
+}
+
 /** Parks a message on `<prefix>.dlq.<stage>.<type>` with its error, then terminates it. */
-async function deadLetter(bus: Bus, spec: ConsumerSpec, msg: JsMsg, outcome: Outcome, attempt: number, log: Logger): Promise<void> {
-  const reason = outcome.kind === "ack" ? "" : outcome.reason;
+async function deadLetter(bus: Bus, spec: ConsumerSpec, msg: JsMsg, why: Letter, attempt: number, log: Logger): Promise<void> {
   const letter = {
     stage: spec.stage,
     event: spec.event,
     subject: msg.subject,
     streamSeq: msg.seq,
     attempts: attempt,
-    error: reason,
-    kind: outcome.kind === "terminal" ? "terminal" : "retries_exhausted",
+    error: why.reason,
+    kind: why.kind,
     at: new Date().toISOString(),
     payload: msg.string(),
   };
@@ -162,8 +202,8 @@ async function deadLetter(bus: Bus, spec: ConsumerSpec, msg: JsMsg, outcome: Out
     await bus.js.publish(bus.subjects.deadLetter(spec.stage, spec.event), JSON.stringify(letter), {
       msgID: `${spec.stage}:${spec.event}:${msg.seq}`,
     });
-    msg.term(reason.slice(0, 200));
-    log.error({ attempts: attempt, subject: msg.subject, error: reason }, "message dead-lettered");
+    msg.term(why.reason.slice(0, 200));
+    log.error({ attempts: attempt, subject: msg.subject, error: why.reason, kind: why.kind }, "message dead-lettered");
   } catch (err) {
     log.error({ err }, "could not dead-letter; leaving the message for redelivery");
     msg.nak(backoffMs(attempt));

@@ -69,6 +69,7 @@ export {
   productionServiceName,
   revisionOfSelector,
   reuseConnections,
+  timeOutRequests,
   revisionSelector,
   sameSelector,
   selectorPatch,

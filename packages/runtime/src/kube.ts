@@ -56,13 +56,35 @@ export function revisionOfSelector(selector: Record<string, string> | undefined,
 
 /**
  * The kubeconfig named by KUBECONFIG, or the in-cluster service account, or ~/.kube/config; its
- * clients reuse connections (see {@link reuseConnections}).
+ * clients reuse connections (see {@link reuseConnections}) and time out (BATON_KUBE_TIMEOUT_MS,
+ * see {@link timeOutRequests}).
  */
-export function loadKubeConfig(config: Pick<Config, "KUBECONFIG">): KubeConfig {
+export function loadKubeConfig(config: Pick<Config, "KUBECONFIG"> & Partial<Pick<Config, "BATON_KUBE_TIMEOUT_MS">>): KubeConfig {
   const kc = new KubeConfig();
   if (config.KUBECONFIG !== undefined && config.KUBECONFIG !== "") kc.loadFromFile(config.KUBECONFIG);
   else kc.loadFromDefault();
-  return reuseConnections(kc);
+  return timeOutRequests(reuseConnections(kc), config.BATON_KUBE_TIMEOUT_MS ?? DEFAULT_KUBE_TIMEOUT_MS);
+}
+
+export const DEFAULT_KUBE_TIMEOUT_MS = 30_000;
+
+type SecurityContext = { getSignal(): AbortSignal | undefined; setSignal(signal: AbortSignal): void };
+
+/**
+ * client-node 1.4 sets no timeout on its requests: a call the API server (or a dead connection)
+ * never answers hangs its handler for ever, and the handler's heartbeat keeps its message in
+ * progress. Every request of the clients made from this kubeconfig (`makeApiClient`) gets an abort
+ * signal that fires after `ms` — set where client-node lets the kubeconfig touch each request, its
+ * authentication step — so such a call fails (retryable) and is retried. Watches are not affected.
+ */
+export function timeOutRequests(kc: KubeConfig, ms: number): KubeConfig {
+  const target = kc as unknown as { applySecurityAuthentication(ctx: SecurityContext): Promise<void> };
+  const authenticate = target.applySecurityAuthentication.bind(kc);
+  target.applySecurityAuthentication = async (ctx) => {
+    await authenticate(ctx);
+    if (ctx.getSignal() === undefined) ctx.setSignal(AbortSignal.timeout(ms));
+  };
+  return kc;
 }
 
 type AgentFactory = (cluster: { server: string } | null, options: Record<string, unknown>) => Agent;

@@ -43,6 +43,8 @@ export function deadlinesOf(config: Config): DeadlineDefaults {
   return {
     requestedSeconds: config.BATON_DEADLINE_REQUESTED_S,
     promotingSeconds: config.BATON_DEADLINE_PROMOTING_S,
+    switchedSeconds: config.BATON_DEADLINE_SWITCHED_S,
+    drainingSeconds: config.BATON_DEADLINE_DRAINING_S,
     rollingBackSeconds: config.BATON_DEADLINE_ROLLING_BACK_S,
     finalizingSeconds: config.BATON_DEADLINE_FINALIZING_S,
   };

@@ -1,4 +1,4 @@
-import { decodeEvent, type AnyEvent, type BatonEvent, type EventName, type ReleaseState, type Stage } from "@baton/contracts";
+import { decodeEvent, phaseDeadlineSeconds, type AnyEvent, type BatonEvent, type DeadlineDefaults, type EventName, type ReleaseState, type Stage } from "@baton/contracts";
 import { ack, consume, terminal, type Consumption, type Delivery, type Outcome } from "./consumer.js";
 import type { Logger } from "./logger.js";
 import { emit, eventOf, record, schedule, type EmitData, type EmitResult, type Runtime } from "./runtime.js";
@@ -103,11 +103,23 @@ async function runHandler(rt: Runtime, stage: Stage, name: EventName, handler: H
     return ack;
   }
   if (app === null || namespace === null) return ack; // only a rejected request has no app, and nothing consumes those
+  d.bound(deadlineOf(r.state, rt.deadlines));
   const attributes = { "baton.stage": stage, "baton.release_id": releaseId, "baton.event": name, "baton.event_id": event.id, "baton.attempt": d.attempt };
   return inSpan(`${stage} ${name}`, event.traceparent, attributes, async (traceparent) => {
     const ctx = context(rt, stage, event, r.state, { releaseId, app, namespace }, log, d, traceparent);
     return (await handler(ctx)) ?? ack;
   });
+}
+
+/**
+ * When the release's phase must be over (epoch ms): a handler has no business running past it (the
+ * deadline has moved the release on); one that acts on a deadline already passed has from now.
+ */
+function deadlineOf(s: ReleaseState, deadlines: DeadlineDefaults): number {
+  const seconds = phaseDeadlineSeconds(s.phase, s.spec, deadlines);
+  const entered = s.enteredAt[s.phase];
+  if (seconds === undefined || entered === undefined) return Number.POSITIVE_INFINITY;
+  return Math.max(Date.now(), Date.parse(entered) + seconds * 1000);
 }
 
 function context(

@@ -17,7 +17,7 @@ export interface KubePorts {
   readonly metrics: Metrics;
 }
 
-export function createKubeClients(config: Pick<Config, "KUBECONFIG">): KubeClients {
+export function createKubeClients(config: Pick<Config, "KUBECONFIG" | "BATON_KUBE_TIMEOUT_MS">): KubeClients {
   const kc = loadKubeConfig(config);
   return { kc, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api) };
 }

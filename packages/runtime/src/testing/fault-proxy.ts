@@ -20,7 +20,7 @@ export interface FaultRule {
   readonly hang?: boolean;
   /** The rule applies to this many matching requests, then no more (default: every one). */
   readonly times?: number;
-  /** The rule applies for this long after it was added, then no more. */
+  /** The rule applies for this long after its first hit, then no more. */
   readonly forMs?: number;
 }
 
@@ -46,7 +46,7 @@ export interface FaultProxy {
 
 interface LiveRule {
   readonly rule: FaultRule;
-  readonly until: number;
+  until: number;
   hits: number;
   removed: boolean;
   released: boolean;
@@ -75,7 +75,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const server = createServer((req, res) => {
     const live = rules.find((r) => applies(r, req));
     if (live === undefined) return forward(req, res);
-    live.hits++;
+    if (live.hits++ === 0) live.until = Date.now() + (live.rule.forMs ?? Number.POSITIVE_INFINITY);
     live.onHit();
     const { status, hold, hang } = live.rule;
     if (status !== undefined) {
@@ -101,7 +101,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     add(rule) {
       let onHit = () => {};
       const hit = new Promise<void>((resolve) => (onHit = resolve));
-      const live: LiveRule = { rule, until: Date.now() + (rule.forMs ?? Number.POSITIVE_INFINITY), hits: 0, removed: false, released: false, waiting: [], onHit };
+      const live: LiveRule = { rule, until: Number.POSITIVE_INFINITY, hits: 0, removed: false, released: false, waiting: [], onHit };
       rules.push(live);
       const release = () => {
         live.released = true;

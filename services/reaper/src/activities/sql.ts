@@ -47,8 +47,26 @@ export async function runSqlOnce(run: SqlRun): Promise<SqlOutcome> {
     throw err;
   } finally {
     clearTimeout(timer);
-    await client.end().catch(() => undefined);
+    await endWithin(client, END_MS);
   }
+}
+
+const END_MS = 5_000;
+
+/**
+ * Closes the connection, waiting at most `ms` for the server's goodbye: a database that stopped
+ * answering (not closed, just silent) must not hold the reaper's handler for ever.
+ */
+async function endWithin(client: pg.Client, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+      resolve();
+    }, ms);
+  });
+  await Promise.race([client.end().catch(() => undefined), gaveUp]);
+  clearTimeout(timer);
 }
 
 function newClient(run: SqlRun): pg.Client {
@@ -57,6 +75,8 @@ function newClient(run: SqlRun): pg.Client {
       connectionString: run.connectionString,
       connectionTimeoutMillis: run.timeoutMs,
       statement_timeout: run.timeoutMs,
+      // the client's own bound on each query: one the server never answers fails too
+      query_timeout: run.timeoutMs,
       application_name: "baton-reaper",
     });
   } catch (err) {

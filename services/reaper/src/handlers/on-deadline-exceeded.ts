@@ -2,17 +2,21 @@ import { deploymentName, type Handler } from "@baton/runtime";
 import type { ReaperDeps } from "../deps.js";
 import { deploymentExists, revisionPods } from "../steps/v1-workload.js";
 
-// The finalizing phase has a deadline (the installation's margin plus every activity's timeout).
-// When it passes, ShutdownDue could not finish (its message went to the dead letters, or the
-// reaper is down): the release fails with the reaper named as the stage and what is left of v1.
-// Deadlines of other phases belong to other stages.
+// The reaper's phases have deadlines: `switched` (shutdown.delaySeconds plus the installation's
+// margin), `draining` (shutdown.gracePeriodSeconds plus the margin) and `finalizing` (the margin
+// plus every activity's timeout). When one passes, the reaper's own step could not finish (its
+// message went to the dead letters, its timer was lost, or the reaper is down): the release fails
+// with the reaper named as the stage and what is left of v1, and the app's lock is free again.
+// Production stays on v2, which passed validation. Deadlines of other phases belong to other stages.
+
+const REAPER_PHASES: ReadonlySet<string> = new Set(["switched", "draining", "finalizing"]);
 
 export function onDeadlineExceeded(deps: ReaperDeps): Handler<"DeadlineExceeded"> {
   return async (ctx) => {
     const { phase, deadlineSeconds } = ctx.event.data;
-    if (phase !== "finalizing" || ctx.state.phase !== "finalizing") return;
+    if (!REAPER_PHASES.has(phase) || ctx.state.phase !== phase) return;
     const left = await leftOfV1(deps, ctx.rt.metrics, ctx.release, ctx.state.previousRevision);
-    const cause = `finalizing did not finish within ${deadlineSeconds}s: ${left}; see the reaper's logs and dead letters`;
+    const cause = `${phase} did not finish within ${deadlineSeconds}s: ${left}; see the reaper's logs and dead letters`;
     ctx.log.error({ deadlineSeconds }, cause);
     await ctx.emit("ReleaseFailed", { stage: "reaper", cause });
   };
