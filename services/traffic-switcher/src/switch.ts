@@ -1,15 +1,23 @@
-import { retry, step, terminal, type HandlerContext, type Outcome } from "@baton/runtime";
+import { ConflictError, retry, step, terminal, type HandlerContext, type Outcome } from "@baton/runtime";
 import type { KubePorts } from "./kube.js";
 import type { SwitcherOptions } from "./options.js";
 import { confirmSwitch } from "./steps/confirm-switch.js";
 import { readyEndpointsOf } from "./steps/ready-endpoints.js";
-import { ensureProductionService } from "./steps/switch-selector.js";
+import { ServiceChanged, deleteProductionServiceOf, ensureProductionService, pointProductionAt, readProductionService, type SelectorChange } from "./steps/switch-selector.js";
 
 type SwitchContext = HandlerContext<"ValidationPassed"> | HandlerContext<"PromotionApproved">;
 
 /**
  * The switch, as a straight list of steps: enough ready endpoints of v2? → point the production
- * Service at v2 (create it on a first release) → confirm only v2 serves → TrafficSwitched.
+ * Service at v2 (create it on a first release) while the release is still promoting → confirm
+ * only v2 serves → TrafficSwitched.
+ *
+ * An abort or the promoting deadline can land at any moment of it, and the switch-back then runs
+ * beside it. So the "still promoting?" check is made with the Service read the patch is
+ * conditional on (its resourceVersion): a switch-back that wrote in between makes the patch fail,
+ * and the check runs again. And a patch that lost the race anyway (the switch-back found nothing to
+ * write) is undone on every way out of this handler that did not record TrafficSwitched — the
+ * release moved on, the confirmation failed, a step threw — since no later delivery will.
  */
 export async function switchTraffic(ctx: SwitchContext, kube: KubePorts, opts: SwitcherOptions): Promise<Outcome | void> {
   const { releaseId, app, namespace } = ctx.release;
@@ -24,23 +32,44 @@ export async function switchTraffic(ctx: SwitchContext, kube: KubePorts, opts: S
     return retry(why, opts.holdBackMs(ctx.attempt));
   }
 
-  if (!(await stillPromoting(ctx))) return;
-  const change = await step("ensure-production-service", releaseId, () =>
-    ensureProductionService(kube, namespace, app, revision, spec.port),
-  );
+  const change = await step("ensure-production-service", releaseId, () => switchWhilePromoting(ctx, kube, revision, spec.port));
+  if (change === "moved-on") return;
   ctx.log.info({ change, revision }, `production Service ${change === "unchanged" ? "already selects" : change === "created" ? "created for" : "switched to"} revision ${revision}`);
 
-  const confirmed = await step("confirm-switch", releaseId, () =>
-    confirmSwitch(kube, namespace, app, revision, spec.liveThreshold, opts, ctx.signal),
-  );
-  if (!confirmed.ok) {
-    const why = `production Endpoints list ${confirmed.ofRevision} ready pods of revision ${revision} (need ${confirmed.needed}) and ${confirmed.others} of others`;
-    ctx.log.warn({ ...confirmed }, `switch not confirmed yet: ${why}`);
-    return retry(why, opts.holdBackMs(ctx.attempt));
+  let recorded = false;
+  try {
+    if (!(await stillPromoting(ctx))) return; // moved on during the patch: undone below
+    const confirmed = await step("confirm-switch", releaseId, () =>
+      confirmSwitch(kube, namespace, app, revision, spec.liveThreshold, opts, ctx.signal),
+    );
+    if (!confirmed.ok) {
+      const why = `production Endpoints list ${confirmed.ofRevision} ready pods of revision ${revision} (need ${confirmed.needed}) and ${confirmed.others} of others`;
+      ctx.log.warn({ ...confirmed }, `switch not confirmed yet: ${why}`);
+      return retry(why, opts.holdBackMs(ctx.attempt));
+    }
+    recorded = (await ctx.emit("TrafficSwitched", { from: previousRevision, to: revision, endpoints: confirmed.endpoints })).emitted;
+  } finally {
+    if (!recorded) await undoIfSuperseded(ctx, kube);
   }
+}
 
-  const r = await ctx.emit("TrafficSwitched", { from: previousRevision, to: revision, endpoints: confirmed.endpoints });
-  if (!r.emitted) await undoIfSuperseded(ctx, kube);
+/**
+ * Reads the production Service, checks the release is still promoting, and points the Service at
+ * v2 conditionally on that read; a Service that changed in between is read and checked again.
+ */
+async function switchWhilePromoting(ctx: SwitchContext, kube: KubePorts, revision: number, port: number): Promise<SelectorChange | "moved-on"> {
+  const { app, namespace } = ctx.release;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const current = await readProductionService(kube, namespace, app);
+    if (!(await stillPromoting(ctx))) return "moved-on";
+    try {
+      return await pointProductionAt(kube, current, namespace, app, revision, port);
+    } catch (err) {
+      if (!(err instanceof ServiceChanged)) throw err;
+      ctx.log.info("the production Service changed since it was read: reading it (and the release) again");
+    }
+  }
+  throw new ConflictError(`the production Service ${namespace}/${app} kept changing during the switch`);
 }
 
 /** Re-checks the ready endpoints until there are enough, the wait runs out, or the delivery is cancelled. */
@@ -63,9 +92,9 @@ async function stillPromoting(ctx: SwitchContext): Promise<boolean> {
 }
 
 /**
- * TrafficSwitched was refused: the release moved on between the check and the patch (an abort
- * or a deadline rolled it back). If production now points at v2 of a rolled-back release, put it
- * back on v1 — the switch-back handler may already have run and will not run again.
+ * The switch did not record TrafficSwitched. If the release moved on meanwhile (an abort or a
+ * deadline rolled it back) and production now points at its v2, put it back on v1 — the
+ * switch-back handler may already have run and will not run again, nor will this handler.
  */
 async function undoIfSuperseded(ctx: SwitchContext, kube: KubePorts): Promise<void> {
   const now = (await ctx.rt.store.get(ctx.release.releaseId))?.state;
@@ -73,7 +102,13 @@ async function undoIfSuperseded(ctx: SwitchContext, kube: KubePorts): Promise<vo
   const { releaseId, app, namespace } = ctx.release;
   const previous = now.previousRevision;
   const port = now.spec?.port;
-  if (previous === null || port === undefined) return; // a first release: there was nothing before
+  if (previous === null) {
+    // A first release: there was nothing before. A production Service this switch created after
+    // the pod-manager's teardown would select nothing: remove it (only ours, only as read).
+    if (now.revision !== null) await step("undo-create", releaseId, () => deleteProductionServiceOf(kube, namespace, app, now.revision as number));
+    return;
+  }
+  if (port === undefined) return;
   const change = await step("undo-switch", releaseId, () => ensureProductionService(kube, namespace, app, previous, port));
   ctx.log.warn({ phase: now.phase, change, previous }, "the release was rolled back during the switch: production put back on the previous revision");
 }

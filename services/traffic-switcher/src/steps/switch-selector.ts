@@ -1,9 +1,11 @@
 import { PatchStrategy, setHeaderOptions, type V1Service } from "@kubernetes/client-node";
 import {
+  ConflictError,
   LABEL_APP,
   LABEL_MANAGED_BY,
   MANAGED_BY,
   isConflict,
+  isNotFound,
   kubeCall,
   kubeError,
   kubeGetOrNull,
@@ -28,30 +30,82 @@ export async function ensureProductionService(
   revision: number,
   port: number,
 ): Promise<SelectorChange> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await pointProductionAt(kube, await readProductionService(kube, namespace, app), namespace, app, revision, port);
+    } catch (err) {
+      if (!(err instanceof ServiceChanged)) throw err; // created or changed meanwhile (another replica): read again
+    }
+  }
+  throw new ServiceChanged(`Service ${namespace}/${productionServiceName(app)} kept changing while it was being pointed at revision ${revision}`);
+}
+
+/**
+ * Deletes the production Service when Baton made it and it selects `revision` (conditionally on
+ * that read); true when it deleted it.
+ */
+export async function deleteProductionServiceOf(kube: KubePorts, namespace: string, app: string, revision: number): Promise<boolean> {
+  const svc = await readProductionService(kube, namespace, app);
+  if (svc === null || svc.metadata?.labels?.[LABEL_MANAGED_BY] !== MANAGED_BY) return false;
+  if (!sameSelector(svc.spec?.selector ?? {}, revisionSelector(app, revision))) return false;
   const name = productionServiceName(app);
-  const current = await readService(kube, namespace, name);
+  try {
+    await kubeCall(kube.metrics, "delete", "services", () =>
+      kube.core.deleteNamespacedService({ name, namespace, body: { preconditions: { resourceVersion: svc.metadata?.resourceVersion } } }),
+    );
+    return true;
+  } catch (err) {
+    if (isNotFound(err) || isConflict(err)) return false;
+    throw kubeError(`delete Service ${namespace}/${name}`, err);
+  }
+}
+
+/** The production Service `<app>` as it is now (with its resourceVersion), or null. */
+export function readProductionService(kube: KubePorts, namespace: string, app: string): Promise<V1Service | null> {
+  return readService(kube, namespace, productionServiceName(app));
+}
+
+/** The Service changed (or was created) since it was read: a write conditional on that read was refused. */
+export class ServiceChanged extends ConflictError {
+  override name = "ServiceChanged";
+}
+
+/**
+ * Points the production Service at one revision, conditionally on `current` — the Service as read
+ * (null: it did not exist): the patch carries its resourceVersion and the create fails if one was
+ * made meanwhile. Either refusal throws {@link ServiceChanged}, so a caller that checked something
+ * else together with the read (the release still promoting) can read and check again.
+ */
+export async function pointProductionAt(
+  kube: KubePorts,
+  current: V1Service | null,
+  namespace: string,
+  app: string,
+  revision: number,
+  port: number,
+): Promise<SelectorChange> {
   if (current !== null) return switchSelector(kube, current, revisionSelector(app, revision));
+  const name = productionServiceName(app);
   try {
     await kubeCall(kube.metrics, "create", "services", () =>
       kube.core.createNamespacedService({ namespace, body: productionService(namespace, app, revision, port) }),
     );
     return "created";
   } catch (err) {
-    if (!isConflict(err)) throw kubeError(`create Service ${namespace}/${name}`, err);
-    // Created meanwhile (another replica): make sure it selects this revision.
-    const now = await readService(kube, namespace, name);
-    if (now === null) throw kubeError(`create Service ${namespace}/${name}`, err);
-    return switchSelector(kube, now, revisionSelector(app, revision));
+    if (isConflict(err)) throw new ServiceChanged(`Service ${namespace}/${name} was created meanwhile`, { cause: err });
+    throw kubeError(`create Service ${namespace}/${name}`, err);
   }
 }
 
-/** Merge-patches a Service's selector to exactly `want`, unless it already is. */
+/**
+ * Merge-patches a Service's selector to exactly `want`, unless it already is. The patch carries the
+ * resourceVersion read: it fails with {@link ServiceChanged} if the Service changed since.
+ */
 export async function switchSelector(kube: KubePorts, svc: V1Service, want: Record<string, string>): Promise<SelectorChange> {
   const have = svc.spec?.selector ?? {};
   if (sameSelector(have, want)) return "unchanged";
   const namespace = svc.metadata?.namespace ?? "";
   const name = svc.metadata?.name ?? "";
-  // The resourceVersion makes the patch fail with 409 if the Service changed since it was read.
   const body = { metadata: { resourceVersion: svc.metadata?.resourceVersion }, spec: { selector: selectorPatch(have, want) } };
   try {
     await kubeCall(kube.metrics, "patch", "services", () =>
@@ -59,6 +113,7 @@ export async function switchSelector(kube: KubePorts, svc: V1Service, want: Reco
     );
     return "patched";
   } catch (err) {
+    if (isConflict(err)) throw new ServiceChanged(`Service ${namespace}/${name} changed since it was read`, { cause: err });
     throw kubeError(`patch the selector of Service ${namespace}/${name}`, err);
   }
 }
