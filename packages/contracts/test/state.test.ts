@@ -159,6 +159,20 @@ describe("a release, one event at a time", () => {
     expect(direct.outcome?.failures).toEqual(failures);
   });
 
+  test("abort before planning: nothing was created, so it ends rolled_back at once (issue 22, item 11)", () => {
+    const aborted = walk([SAMPLE.AbortRequested()], stateIn("requested"));
+    expect(aborted).toMatchObject({ phase: "rolled_back", needsSwitchBack: false, outcome: { reason: "aborted by alice: bad" } });
+    expect(transition(aborted, SAMPLE.ReleasePlanned()).kind).toBe("refused");
+  });
+
+  test("the deadlines of switched and draining are recorded; the release stays for its stage to end it", () => {
+    for (const phase of ["switched", "draining"] as const) {
+      const late = walk([ev("DeadlineExceeded", { phase, deadlineSeconds: 300 })], stateIn(phase));
+      expect(late).toMatchObject({ phase, deadlinesExceeded: [phase] });
+      expect(walk([SAMPLE.ReleaseFailed()], late).phase).toBe("failed");
+    }
+  });
+
   test("abort after the switch: switch back first, then roll back", () => {
     const aborted = walk([SAMPLE.AbortRequested()], stateIn("switched"));
     expect(aborted).toMatchObject({ phase: "rolling_back", needsSwitchBack: true });

@@ -7,8 +7,8 @@ export interface SwitcherOptions {
   readonly pollMs: number;
   /**
    * How long one delivery keeps re-checking for enough ready endpoints before it holds back (the
-   * bus keeps the message alive meanwhile). With the hold-back below and BATON_MAX_DELIVER 5 a
-   * release waits about 2.5 minutes for ready endpoints in all, longer than the promoting
+   * bus keeps the message alive meanwhile). With the hold-back below and BATON_MAX_DELIVER 20 a
+   * release could wait about 10 minutes for ready endpoints in all, far longer than the promoting
    * deadline (120 s by default), which therefore rolls it back first (switching back if needed).
    */
   readonly readyWaitMs: number;
