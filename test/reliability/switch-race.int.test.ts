@@ -78,11 +78,14 @@ describe("an abort racing the switch", () => {
     expect(await production(f)).toBe("200 1.0.0");
   });
 
-  test("the selector patch itself is slow (it reaches the server after the switch-back): production ends on v1 and answers", async () => {
+  test("the selector patch itself is slow (it reaches the server after the switch-back): it is refused, production never points at v2", async () => {
     const { f } = await promotedThenAborted({ method: "PATCH", path: PROD, hold: true, times: 1 });
     await new Promise((r) => setTimeout(r, 500));
     const svc = await f.core.readNamespacedService({ name: "web", namespace: "shop" });
     expect(svc.spec?.selector?.["baton.dev/revision"]).toBe("1");
     expect(await production(f)).toBe("200 1.0.0");
+    // the late patch failed its resourceVersion precondition: no write ever selected v2
+    const toV2 = f.writes().filter((w) => w.resource === "services" && w.name === "web" && (w.body as { spec?: { selector?: Record<string, string> } } | undefined)?.spec?.selector?.["baton.dev/revision"] === "2");
+    expect(toV2).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import type { KubePorts } from "./kube.js";
 import type { SwitcherOptions } from "./options.js";
 import { confirmSwitch } from "./steps/confirm-switch.js";
 import { ensurePreviousReady } from "./steps/ensure-previous-ready.js";
-import { ensureProductionService } from "./steps/switch-selector.js";
+import { SWITCHED_BACK_BY, ensureProductionService } from "./steps/switch-selector.js";
 
 type SwitchBackContext = HandlerContext<"AbortRequested"> | HandlerContext<"DeadlineExceeded">;
 
@@ -33,8 +33,11 @@ export async function switchBack(ctx: SwitchBackContext, kube: KubePorts, opts: 
     return retry(why, opts.holdBackMs(ctx.attempt));
   }
 
-  const change = await step("switch-selector-back", releaseId, () => ensureProductionService(kube, namespace, app, previous, spec.port));
-  ctx.log.info({ change, previous }, `production Service ${change === "unchanged" ? "already selects" : "switched back to"} revision ${previous}`);
+  // Marked even when production already selects v1: a switch to v2 that read the Service before
+  // this (its "still promoting?" check passed just before the abort) then fails its precondition.
+  const mark = { [SWITCHED_BACK_BY]: releaseId };
+  const change = await step("switch-selector-back", releaseId, () => ensureProductionService(kube, namespace, app, previous, spec.port, mark));
+  ctx.log.info({ change, previous }, `production Service ${change === "unchanged" || change === "marked" ? "already selects" : "switched back to"} revision ${previous}`);
 
   const confirmed = await step("confirm-switch-back", releaseId, () =>
     confirmSwitch(kube, namespace, app, previous, v1.needed, opts, ctx.signal),

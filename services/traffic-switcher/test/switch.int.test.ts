@@ -203,7 +203,9 @@ describe("traffic-switcher: the switch back", () => {
     const back = await eventNamed("TrafficSwitchedBack");
 
     expect(back.data).toMatchObject({ from: 2, to: 1, endpoints: 2 });
-    expect(clientWrites(cluster.sim, "services", app).filter((w) => w.verb === "patch")).toEqual([]);
+    // the selector was never patched; the switch back only marked the Service (so a late switch fails its precondition)
+    const patches = clientWrites(cluster.sim, "services", app).filter((w) => w.verb === "patch");
+    expect(patches.map((w) => w.body)).toEqual([{ metadata: { resourceVersion: expect.any(String), annotations: { "baton.dev/switched-back-by": release.releaseId } } }]);
     expect(await versionThrough(cluster, ns, app)).toBe("1.0.0");
     const state = (await rt.store.get(release.releaseId))?.state;
     expect(state?.phase).toBe("rolling_back");

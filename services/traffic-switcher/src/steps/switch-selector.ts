@@ -16,7 +16,15 @@ import {
 } from "@baton/runtime";
 import type { KubePorts } from "../kube.js";
 
-export type SelectorChange = "created" | "patched" | "unchanged";
+/** created / patched: the selector was written; marked: only the switch-back mark was; unchanged: nothing. */
+export type SelectorChange = "created" | "patched" | "marked" | "unchanged";
+
+/**
+ * Set on the production Service by a switch back (the release id): writing it changes the
+ * Service's resourceVersion even when the selector already selects v1, so a switch to v2 that read
+ * the Service before (a race with the abort) fails its precondition instead of landing late.
+ */
+export const SWITCHED_BACK_BY = "baton.dev/switched-back-by";
 
 /**
  * Points the production Service `<app>` at one revision: creates it on an app's first release,
@@ -29,10 +37,11 @@ export async function ensureProductionService(
   app: string,
   revision: number,
   port: number,
+  mark?: Record<string, string>,
 ): Promise<SelectorChange> {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return await pointProductionAt(kube, await readProductionService(kube, namespace, app), namespace, app, revision, port);
+      return await pointProductionAt(kube, await readProductionService(kube, namespace, app), namespace, app, revision, port, mark);
     } catch (err) {
       if (!(err instanceof ServiceChanged)) throw err; // created or changed meanwhile (another replica): read again
     }
@@ -83,13 +92,14 @@ export async function pointProductionAt(
   app: string,
   revision: number,
   port: number,
+  mark?: Record<string, string>,
 ): Promise<SelectorChange> {
-  if (current !== null) return switchSelector(kube, current, revisionSelector(app, revision));
+  if (current !== null) return switchSelector(kube, current, revisionSelector(app, revision), mark);
   const name = productionServiceName(app);
+  const body = productionService(namespace, app, revision, port);
+  if (mark !== undefined && body.metadata !== undefined) body.metadata.annotations = { ...mark };
   try {
-    await kubeCall(kube.metrics, "create", "services", () =>
-      kube.core.createNamespacedService({ namespace, body: productionService(namespace, app, revision, port) }),
-    );
+    await kubeCall(kube.metrics, "create", "services", () => kube.core.createNamespacedService({ namespace, body }));
     return "created";
   } catch (err) {
     if (isConflict(err)) throw new ServiceChanged(`Service ${namespace}/${name} was created meanwhile`, { cause: err });
@@ -98,20 +108,27 @@ export async function pointProductionAt(
 }
 
 /**
- * Merge-patches a Service's selector to exactly `want`, unless it already is. The patch carries the
- * resourceVersion read: it fails with {@link ServiceChanged} if the Service changed since.
+ * Merge-patches a Service's selector to exactly `want` (and its annotations to include `mark`),
+ * unless it already is. The patch carries the resourceVersion read: it fails with
+ * {@link ServiceChanged} if the Service changed since.
  */
-export async function switchSelector(kube: KubePorts, svc: V1Service, want: Record<string, string>): Promise<SelectorChange> {
+export async function switchSelector(kube: KubePorts, svc: V1Service, want: Record<string, string>, mark?: Record<string, string>): Promise<SelectorChange> {
   const have = svc.spec?.selector ?? {};
-  if (sameSelector(have, want)) return "unchanged";
+  const annotations = svc.metadata?.annotations ?? {};
+  const selected = sameSelector(have, want);
+  const marked = mark === undefined || Object.entries(mark).every(([k, v]) => annotations[k] === v);
+  if (selected && marked) return "unchanged";
   const namespace = svc.metadata?.namespace ?? "";
   const name = svc.metadata?.name ?? "";
-  const body = { metadata: { resourceVersion: svc.metadata?.resourceVersion }, spec: { selector: selectorPatch(have, want) } };
+  const body = {
+    metadata: { resourceVersion: svc.metadata?.resourceVersion, ...(marked ? {} : { annotations: mark }) },
+    ...(selected ? {} : { spec: { selector: selectorPatch(have, want) } }),
+  };
   try {
     await kubeCall(kube.metrics, "patch", "services", () =>
       kube.core.patchNamespacedService({ name, namespace, body }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch)),
     );
-    return "patched";
+    return selected ? "marked" : "patched";
   } catch (err) {
     if (isConflict(err)) throw new ServiceChanged(`Service ${namespace}/${name} changed since it was read`, { cause: err });
     throw kubeError(`patch the selector of Service ${namespace}/${name}`, err);
