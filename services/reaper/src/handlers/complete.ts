@@ -1,4 +1,4 @@
-import type { EventName, ReleaseSpec, ReleaseState } from "@baton/contracts";
+import { phaseDeadlineSeconds, type EventName, type ReleaseSpec, type ReleaseState } from "@baton/contracts";
 import { TerminalError, step, type HandlerContext } from "@baton/runtime";
 import { runPostRelease } from "../activities/post-release.js";
 import type { ReaperDeps } from "../deps.js";
@@ -22,7 +22,7 @@ export async function complete<N extends EventName>(ctx: HandlerContext<N>, deps
         release: ctx.release,
         revision: c.revision,
         previousRevision: c.previousRevision,
-        lastAttempt: ctx.attempt >= ctx.rt.config.BATON_MAX_DELIVER,
+        lastAttempt: ctx.attempt >= ctx.rt.config.BATON_MAX_DELIVER || nearDeadline(ctx, spec),
       },
       spec.postRelease,
     ),
@@ -33,6 +33,23 @@ export async function complete<N extends EventName>(ctx: HandlerContext<N>, deps
     ctx.log.error({ failed }, `release completes with failed post-release activities: ${failed.join(", ")}`);
   }
   await ctx.emit("ReleaseCompleted", { ...c, postRelease });
+}
+
+/** Time kept before the phase's deadline for a last run of the activities, beyond their own timeouts. */
+const LAST_RUN_MARGIN_MS = 60_000;
+
+/**
+ * Whether another retry of the activities could not finish before the deadline of the phase: then
+ * this run is the last, and an activity still failing is recorded as failed (the release completes)
+ * instead of retried into the deadline (which would fail the release).
+ */
+function nearDeadline<N extends EventName>(ctx: HandlerContext<N>, spec: ReleaseSpec): boolean {
+  const { phase, enteredAt } = ctx.state;
+  const seconds = phaseDeadlineSeconds(phase, spec, ctx.rt.deadlines);
+  const entered = enteredAt[phase];
+  if (seconds === undefined || entered === undefined) return false;
+  const reserve = spec.postRelease.reduce((sum, a) => sum + a.timeoutSeconds * 1000, 0) + LAST_RUN_MARGIN_MS;
+  return Date.parse(entered) + seconds * 1000 - ctx.rt.clock().getTime() < reserve;
 }
 
 /** The release's spec; a state without one is a broken invariant past the planner. */
