@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DEFAULT_PREFIX } from "@baton/contracts";
+import { DEFAULT_PREFIX, DNS1035_LABEL, DNS1123_LABEL, HOST_ENTRY, type SecretBinding } from "@baton/contracts";
 import { ConfigError } from "./errors.js";
 
 // Configuration is read once from the environment by a zod schema into a frozen object that is
@@ -11,6 +11,35 @@ const namespaces = z
   .string()
   .default("*")
   .transform((s) => (s.trim() === "*" ? ("*" as const) : s.split(",").map((x) => x.trim()).filter(Boolean)));
+
+const list = (s: string) => s.split(",").map((x) => x.trim()).filter(Boolean);
+
+/** "*" (any host), or a comma-separated list of "host", "host:port", "*.domain"; unset: none. */
+const webhookHosts = z
+  .string()
+  .default("")
+  .transform((s, ctx) => {
+    if (s.trim() === "*") return "*" as const;
+    const entries = list(s.toLowerCase());
+    for (const e of entries.filter((x) => !HOST_ENTRY.test(x))) {
+      ctx.addIssue({ code: "custom", message: `"${e}" is not a host, host:port or *.domain` });
+    }
+    return entries;
+  });
+
+/** Comma-separated "<namespace>/<app>:<secret>": releases of that app may use that Secret. */
+const secretBindings = z
+  .string()
+  .default("")
+  .transform((s, ctx) =>
+    list(s).flatMap((entry): SecretBinding[] => {
+      const [, namespace = "", app = "", secret = ""] = /^([^/]+)\/([^:]+):(.+)$/.exec(entry) ?? [];
+      if (DNS1123_LABEL.test(namespace) && DNS1035_LABEL.test(app) && SECRET_NAME.test(secret)) return [{ namespace, app, secret }];
+      ctx.addIssue({ code: "custom", message: `"${entry}" must be <namespace>/<app>:<secret>` });
+      return [];
+    }),
+  );
+const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 export const ConfigSchema = z.object({
   BATON_NATS_URL: z.string().default("nats://127.0.0.1:4222"),
@@ -28,6 +57,16 @@ export const ConfigSchema = z.object({
   BATON_HTTP_HOST: z.string().default("0.0.0.0"),
   /** Namespaces releases may target: "*" (any but kube-system & co.) or a comma-separated list. */
   BATON_ALLOWED_NAMESPACES: namespaces,
+  /**
+   * Hosts post-release webhooks may call: "*" (any), or a comma-separated list of "host",
+   * "host:port" and "*.domain". Unset: none (a spec with a webhook is rejected).
+   */
+  BATON_WEBHOOK_ALLOWED_HOSTS: webhookHosts,
+  /**
+   * Secrets a release may use beyond those labelled `baton.dev/app: <app>`: comma-separated
+   * "<namespace>/<app>:<secret>" (for a Secret several apps share).
+   */
+  BATON_SECRET_BINDINGS: secretBindings,
   /** How the validator reaches a Service: cluster DNS (in-cluster) or its load-balancer address. */
   BATON_SERVICE_ADDRESS: z.enum(["cluster-dns", "load-balancer"]).default("cluster-dns"),
   BATON_CLUSTER_DOMAIN: z.string().default("cluster.local"),

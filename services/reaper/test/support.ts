@@ -34,7 +34,13 @@ export async function startWorld(overrides: Record<string, string | number> = {}
   const dir = await mkdtemp(join(tmpdir(), "baton-reaper-"));
   const kubeconfig = join(dir, "kubeconfig");
   await sim.writeKubeconfig(kubeconfig);
-  const config = testConfig({ KUBECONFIG: kubeconfig, BATON_SERVICE_ADDRESS: "load-balancer", BATON_TIMER_POLL_MS: 5, ...overrides });
+  const config = testConfig({
+    KUBECONFIG: kubeconfig,
+    BATON_SERVICE_ADDRESS: "load-balancer",
+    BATON_TIMER_POLL_MS: 5,
+    BATON_WEBHOOK_ALLOWED_HOSTS: "127.0.0.1", // the test receivers
+    ...overrides,
+  });
   const logs = captureLogs("reaper", "debug");
   const rt = await openTestRuntime("observer", config, createLogger({ service: "observer", level: "silent" }));
   const service = await startServices(config, [reaperService], { log: logs.logger, http: false });
@@ -215,8 +221,18 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-/** `echoAuth`: error answers echo the Authorization header back, as careless servers do. */
-export async function startReceiver(statuses: number[] = [], opts: { echoAuth?: boolean; always?: number; hang?: boolean } = {}): Promise<Receiver> {
+export interface ReceiverOptions {
+  /** Error answers echo the Authorization header back (reason phrase and body), as careless servers do. */
+  readonly echoAuth?: boolean;
+  readonly always?: number;
+  readonly hang?: boolean;
+  /** Answers 307 with this Location. */
+  readonly redirectTo?: string;
+  /** The body of error answers (default "temporarily unavailable"). */
+  readonly errorBody?: string;
+}
+
+export async function startReceiver(statuses: number[] = [], opts: ReceiverOptions = {}): Promise<Receiver> {
   const received: Received[] = [];
   const server = createServer((req, res) => {
     let body = "";
@@ -224,8 +240,13 @@ export async function startReceiver(statuses: number[] = [], opts: { echoAuth?: 
     req.on("end", () => {
       received.push({ method: req.method ?? "", headers: req.headers, body });
       if (opts.hang) return; // never answers
+      if (opts.redirectTo !== undefined) {
+        res.writeHead(307, { location: opts.redirectTo }).end();
+        return;
+      }
       res.statusCode = statuses.shift() ?? opts.always ?? 204;
-      const why = opts.echoAuth ? `rejected credentials ${req.headers.authorization ?? ""}` : "temporarily unavailable";
+      const why = opts.echoAuth ? `rejected credentials ${req.headers.authorization ?? ""}` : (opts.errorBody ?? "temporarily unavailable");
+      if (opts.echoAuth && res.statusCode >= 300) res.statusMessage = why;
       res.end(res.statusCode >= 300 ? why : "");
     });
   });

@@ -104,6 +104,7 @@ async function webhook(scope: ActivityScope, activity: PostReleaseActivity, spec
     idempotencyKey: `${releaseId}:${activity.name}`,
     body: { releaseId, app, namespace, revision: scope.revision, previousRevision: scope.previousRevision },
     timeoutMs: activity.timeoutSeconds * 1000,
+    allowedHosts: scope.deps.webhookHosts,
     scrub: scrubber(token === undefined ? [] : [token]),
     fetch: scope.deps.fetch,
   });

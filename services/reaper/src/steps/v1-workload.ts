@@ -6,7 +6,7 @@ import type { ReaperDeps } from "../deps.js";
 // so a redelivered event finds its earlier work and writes nothing more.
 
 export interface Kube {
-  readonly deps: ReaperDeps;
+  readonly deps: Pick<ReaperDeps, "apps" | "core">;
   readonly metrics: Metrics;
 }
 
