@@ -207,7 +207,10 @@ describe.skipIf(!kubectl)("the overlays, rendered by kubectl kustomize", () => {
       for (const b of objs.filter((o) => o.kind === "RoleBinding")) expect(b.subjects).toEqual([{ kind: "ServiceAccount", name: b.metadata.name, namespace: "baton-system" }]);
     }
     expect(objs.filter((o) => o.kind === "ScaledObject")).toHaveLength(overlay === "dev" ? 0 : 5);
-    const reaperSecrets = objs.filter((o) => o.metadata.name === "baton-reaper" && o.kind.endsWith("Role")).flatMap((o) => o.rules).filter((r) => r.resources.includes("secrets"));
-    expect(reaperSecrets.length).toBeGreaterThan(0);
+    const secretRules = (stage: string) =>
+      objs.filter((o) => o.metadata.name === `baton-${stage}` && o.kind.endsWith("Role")).flatMap((o) => o.rules).filter((r) => r.resources.includes("secrets"));
+    expect(secretRules("reaper").length).toBeGreaterThan(0);
+    // the planner checks the labels of exactly the Secrets the reaper may read (issue 22, item 2)
+    expect(secretRules("planner").map((r) => r.resourceNames)).toEqual(secretRules("reaper").map((r) => r.resourceNames));
   });
 });

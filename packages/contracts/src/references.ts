@@ -66,6 +66,11 @@ export interface SecretBinding {
   readonly secret: string;
 }
 
+/** Whether BATON_SECRET_BINDINGS grants releases of `namespace/app` the Secret `secret`. */
+export function grantedByConfig(bindings: readonly SecretBinding[], release: { readonly namespace: string; readonly app: string }, secret: string): boolean {
+  return bindings.some((b) => b.namespace === release.namespace && b.app === release.app && b.secret === secret);
+}
+
 /** A Secret a spec names, with the field that names it. */
 export interface SecretUse {
   readonly path: string;
@@ -85,27 +90,32 @@ export function secretUses(spec: ReleaseSpec): SecretUse[] {
 export const SECRET_BINDING_RULE = `must name a Secret bound to the app (label ${SECRET_APP_LABEL}, or BATON_SECRET_BINDINGS)`;
 
 /**
- * Why a release of `release.app` may not use the Secret, or undefined when it may: the Secret
- * carries the label `baton.dev/app: <app>`, or BATON_SECRET_BINDINGS grants it. `labels`: the
- * Secret's labels as read, or null when it does not exist.
+ * Why a release of `release.app` may not use the Secret `name`, or undefined when it may: the
+ * Secret carries the label `baton.dev/app: <app>`, or BATON_SECRET_BINDINGS grants it. `labels`:
+ * the Secret's labels as read, or null when it does not exist.
  */
+export function secretBindingProblem(
+  name: string,
+  release: { readonly namespace: string; readonly app: string },
+  labels: Readonly<Record<string, string>> | null,
+  bindings: readonly SecretBinding[],
+): string | undefined {
+  const { namespace, app } = release;
+  if (grantedByConfig(bindings, release, name)) return undefined;
+  const boundTo = labels?.[SECRET_APP_LABEL];
+  if (boundTo === app) return undefined;
+  const where = `Secret ${namespace}/${name}`;
+  const why = labels === null ? `${where} does not exist` : boundTo === undefined ? `${where} is not bound to any app` : `${where} is bound to app "${boundTo}", not "${app}"`;
+  return `${why}; a release may use only Secrets bound to its app: label it ${SECRET_APP_LABEL}=${app}, or grant it in BATON_SECRET_BINDINGS (${namespace}/${app}:${name})`;
+}
+
+/** {@link secretBindingProblem} as a reason naming the field that names the Secret. */
 export function secretBindingRefusal(
   use: SecretUse,
   release: { readonly namespace: string; readonly app: string },
   labels: Readonly<Record<string, string>> | null,
   bindings: readonly SecretBinding[],
 ): Reason | undefined {
-  const { namespace, app } = release;
-  const name = use.ref.name;
-  if (bindings.some((b) => b.namespace === namespace && b.app === app && b.secret === name)) return undefined;
-  if (labels !== null && labels[SECRET_APP_LABEL] === app) return undefined;
-  const where = `Secret ${namespace}/${name}`;
-  const why =
-    labels === null
-      ? `${where} does not exist`
-      : labels[SECRET_APP_LABEL] === undefined
-        ? `${where} is not bound to any app`
-        : `${where} is bound to app "${labels[SECRET_APP_LABEL]}", not "${app}"`;
-  const fix = `label it ${SECRET_APP_LABEL}=${app}, or grant it in BATON_SECRET_BINDINGS (${namespace}/${app}:${name})`;
-  return { path: use.path, rule: SECRET_BINDING_RULE, message: `${use.path}: ${why}; a release may use only Secrets bound to its app: ${fix}` };
+  const problem = secretBindingProblem(use.ref.name, release, labels, bindings);
+  return problem === undefined ? undefined : { path: use.path, rule: SECRET_BINDING_RULE, message: `${use.path}: ${problem}` };
 }

@@ -203,8 +203,10 @@ export function withPassword(url: string, password: string): string {
   return url.replace("postgres@", `postgres:${encodeURIComponent(password)}@`);
 }
 
-export async function givenSecret(w: World, name: string, data: Record<string, string>): Promise<void> {
-  await w.core.createNamespacedSecret({ namespace: NS, body: { metadata: { name }, stringData: data } });
+/** A Secret in the app's namespace, bound to `boundTo` (label baton.dev/app; default the app, null: unbound). */
+export async function givenSecret(w: World, name: string, data: Record<string, string>, boundTo: string | null = APP): Promise<void> {
+  const labels = boundTo === null ? undefined : { "baton.dev/app": boundTo };
+  await w.core.createNamespacedSecret({ namespace: NS, body: { metadata: { name, ...(labels ? { labels } : {}) }, stringData: data } });
 }
 
 // A webhook receiver: records every request; answers with the statuses given, then 204.
