@@ -19,7 +19,7 @@ async function given(b: Baton, dbUrl?: string): Promise<void> {
   if (dbUrl) {
     await b.core.createNamespacedSecret({
       namespace: "shop",
-      body: { metadata: { name: "web-v1-db" }, stringData: { url: dbUrl } },
+      body: { metadata: { name: "web-v1-db", labels: { "baton.dev/app": "web" } }, stringData: { url: dbUrl } },
     });
   }
 }
