@@ -156,7 +156,9 @@ describe("deploy/nats users (parsed)", () => {
       expect(allowed(u!.subscribe, "baton.evt.planned.shop.web.r1")).toBe(false);
     }
     const publisher = users.find((x) => x.user === "publisher")!;
-    expect(publisher.publish).toEqual(["baton.intake"]);
+    expect(publisher.publish).toEqual(["baton.intake", "baton.intake.>"]);
+    const team = users.find((x) => x.user === "team-a")!;
+    expect(team.publish).toEqual(["baton.intake.team-a", "baton.evt.promotion_approved.team-a.>", "baton.evt.abort_requested.team-a.>"]);
   });
 });
 

@@ -47,6 +47,8 @@ export const ConfigSchema = z.object({
   BATON_NATS_CREDS: z.string().optional(),
   BATON_NATS_USER: z.string().optional(),
   BATON_NATS_PASSWORD: z.string().optional(),
+  /** Prefix of the connection's reply subjects (default `_INBOX`): a per-team NATS user may read only its own replies. */
+  BATON_NATS_INBOX_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, "must be one subject token (letters, digits, '_' or '-')").optional(),
   BATON_REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
   /** Prefix of every subject, stream and Redis key: one installation per prefix. */
   BATON_PREFIX: z.string().regex(/^[a-z][a-z0-9_-]*$/, "must match [a-z][a-z0-9_-]*").default(DEFAULT_PREFIX),
@@ -67,6 +69,12 @@ export const ConfigSchema = z.object({
    * "<namespace>/<app>:<secret>" (for a Secret several apps share).
    */
   BATON_SECRET_BINDINGS: secretBindings,
+  /**
+   * Whether the planner also answers the plain `<prefix>.intake` (a release into any allowed
+   * namespace) besides `<prefix>.intake.<namespace>`. Off in a multi-tenant install, where NATS
+   * permissions on the namespaced subjects say who may release where.
+   */
+  BATON_PLAIN_INTAKE: z.stringbool().default(true),
   /** How the validator reaches a Service: cluster DNS (in-cluster) or its load-balancer address. */
   BATON_SERVICE_ADDRESS: z.enum(["cluster-dns", "load-balancer"]).default("cluster-dns"),
   BATON_CLUSTER_DOMAIN: z.string().default("cluster.local"),

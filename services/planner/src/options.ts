@@ -8,6 +8,8 @@ export interface PlannerOptions {
   readonly webhookHosts: Config["BATON_WEBHOOK_ALLOWED_HOSTS"];
   /** Secrets granted to apps beyond their `baton.dev/app` label. */
   readonly secretBindings: Config["BATON_SECRET_BINDINGS"];
+  /** Whether the plain intake subject (any namespace) is answered, besides `<prefix>.intake.<namespace>`. */
+  readonly plainIntake: boolean;
 }
 
 export function plannerOptions(config: Config): PlannerOptions {
@@ -15,5 +17,6 @@ export function plannerOptions(config: Config): PlannerOptions {
     allowedNamespaces: config.BATON_ALLOWED_NAMESPACES,
     webhookHosts: config.BATON_WEBHOOK_ALLOWED_HOSTS,
     secretBindings: config.BATON_SECRET_BINDINGS,
+    plainIntake: config.BATON_PLAIN_INTAKE,
   };
 }
