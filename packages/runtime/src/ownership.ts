@@ -1,6 +1,8 @@
 import type { V1ObjectMeta } from "@kubernetes/client-node";
+import type { EventName, Stage } from "@baton/contracts";
 import { TerminalError } from "./errors.js";
 import { LABEL_APP, LABEL_MANAGED_BY, LABEL_RELEASE, MANAGED_BY } from "./kube.js";
+import type { HandlerContext } from "./stage.js";
 
 // Ownership: Baton writes and deletes only the objects it made — labelled
 // app.kubernetes.io/managed-by=baton and app.kubernetes.io/name=<app>, and, for the Deployment a
@@ -49,4 +51,30 @@ export function assertOwned(kind: OwnedKind, obj: { readonly metadata?: V1Object
 export function notOwnedCause(err: unknown): NotOwnedError | undefined {
   for (let e: unknown = err; e instanceof Error; e = e.cause) if (e instanceof NotOwnedError) return e;
   return undefined;
+}
+
+/** What {@link failIfNotOwned} returns when it ended the release. */
+export const ENDED = Symbol("ended: an object was not Baton's");
+
+/**
+ * Runs a step that writes; when it meets an object Baton did not make ({@link NotOwnedError}),
+ * the release fails at once — ReleaseFailed naming the object, why, and `consequence` (what that
+ * leaves, e.g. "production was not switched") — rather than being retried or dead-lettered.
+ */
+export async function failIfNotOwned<T, N extends EventName>(
+  ctx: HandlerContext<N>,
+  stage: Stage,
+  consequence: string,
+  fn: () => Promise<T>,
+): Promise<T | typeof ENDED> {
+  try {
+    return await fn();
+  } catch (err) {
+    const notOwned = notOwnedCause(err);
+    if (notOwned === undefined) throw err;
+    const cause = `${notOwned.message}; ${consequence}`;
+    ctx.log.error({ cause }, "stopping the release: a name Baton needs is taken by an object Baton did not make");
+    await ctx.emit("ReleaseFailed", { stage, cause });
+    return ENDED;
+  }
 }
