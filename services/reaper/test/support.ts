@@ -61,6 +61,8 @@ export async function startWorld(overrides: Record<string, string | number> = {}
 }
 
 export interface RevisionOptions {
+  /** null: without Baton's ownership label, as a team's own Deployment. */
+  readonly madeBy?: null;
   readonly replicas?: number;
   readonly env?: Record<string, string>;
   readonly terminationGracePeriodSeconds?: number;
@@ -74,7 +76,7 @@ export async function givenRevision(w: World, revision: number, opts: RevisionOp
   await w.apps.createNamespacedDeployment({
     namespace: NS,
     body: {
-      metadata: { name: `${APP}-${revision}`, labels },
+      metadata: { name: `${APP}-${revision}`, labels: opts.madeBy === null ? labels : { ...labels, "app.kubernetes.io/managed-by": "baton" } },
       spec: {
         replicas,
         selector: { matchLabels: labels },
