@@ -9,8 +9,10 @@ import type { PlannerOptions } from "../options.js";
 
 /**
  * ReleaseRequested → ReleasePlanned or ReleaseRejected. The steps: check the namespace (the
- * policy, then the cluster), check what the spec reaches (webhook hosts, Secrets), take the app's lock, find the live revision and the highest one,
- * allocate the new revision (stable for this release), plan.
+ * policy, then the cluster), check what the spec reaches (webhook hosts, Secrets), take the app's
+ * lock, find the live revision and the highest one (refusing when a name the release needs is
+ * taken by an object Baton did not make for this app), allocate the new revision (stable for this
+ * release), plan.
  */
 export async function onReleaseRequested(
   ctx: HandlerContext<"ReleaseRequested">,
@@ -33,6 +35,7 @@ export async function onReleaseRequested(
   if (!lock.ok) return reject(ctx, lock.reason);
 
   const found = await step("find-revisions", releaseId, () => findRevisions(kube, namespace, app));
+  if (found.notOwned.length > 0) return reject(ctx, ...found.notOwned); // the terminal state frees the lock
   if (found.selected !== null && found.live === null) {
     ctx.log.warn({ selected: found.selected }, "the production Service selects a revision that has no Deployment: planning as a first release");
   }
