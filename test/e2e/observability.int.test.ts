@@ -64,10 +64,10 @@ async function webhookReceiver(): Promise<{ url: string; authorizations: string[
 }
 
 async function given(b: Baton, dbUrl: string): Promise<void> {
-  await b.core.createNamespace({ body: { metadata: { name: "shop" } } });
-  const bound = { "baton.dev/app": "web" };
-  await b.core.createNamespacedSecret({ namespace: "shop", body: { metadata: { name: "web-v1-db", labels: bound }, stringData: { url: dbUrl } } });
-  await b.core.createNamespacedSecret({ namespace: "shop", body: { metadata: { name: "release-hook", labels: bound }, stringData: { token: HOOK_TOKEN } } });
+  const bound = { "baton.dev/app": "web" }; // Secrets a release of web may use (issue 22)
+  for (const stage of ["planner", "reaper"] as const) await b.cluster.grantSecrets(stage, ["web-v1-db", "release-hook"]);
+  await b.core.createNamespacedSecret({ namespace: b.ns, body: { metadata: { name: "web-v1-db", labels: bound }, stringData: { url: dbUrl } } });
+  await b.core.createNamespacedSecret({ namespace: b.ns, body: { metadata: { name: "release-hook", labels: bound }, stringData: { token: HOOK_TOKEN } } });
 }
 
 // Pods listen on their own 127.x address; a port other than 8080 keeps them clear of any process
@@ -180,7 +180,7 @@ describe("observability of a release", () => {
     for (const [verb, resource] of [["create", "deployments"], ["create", "services"], ["patch", "services"], ["patch", "deployments/scale"], ["delete", "deployments"], ["get", "services"], ["get", "secrets"], ["list", "pods"], ["watch", "pods"]]) {
       expect(at("baton_kube_requests_total", { verb: verb!, resource: resource!, result: "ok" }), `${verb} ${resource}`).toBeGreaterThan(0);
     }
-    expect(at("baton_kube_requests_total", { verb: "create", resource: "deployments" })).toBe(baton.clientWrites().filter((a) => a.verb === "create" && a.resource === "deployments").length);
+    expect(at("baton_kube_requests_total", { verb: "create", resource: "deployments" })).toBe((await baton.clientWrites()).filter((a) => a.verb === "create" && a.resource === "deployments").length);
     // the post-release activities, by kind and result
     expect(at("baton_post_release_activities_total", { kind: "sql", result: "ok" })).toBe(1);
     expect(at("baton_post_release_activities_total", { kind: "webhook", result: "ok" })).toBe(1);
