@@ -1,4 +1,4 @@
-import { ConflictError, retry, step, terminal, type HandlerContext, type Outcome } from "@baton/runtime";
+import { ConflictError, ENDED, deploymentName, failIfNotOwned, retry, step, terminal, type HandlerContext, type Outcome } from "@baton/runtime";
 import type { KubePorts } from "./kube.js";
 import type { SwitcherOptions } from "./options.js";
 import { confirmSwitch } from "./steps/confirm-switch.js";
@@ -32,8 +32,11 @@ export async function switchTraffic(ctx: SwitchContext, kube: KubePorts, opts: S
     return retry(why, opts.holdBackMs(ctx.attempt));
   }
 
-  const change = await step("ensure-production-service", releaseId, () => switchWhilePromoting(ctx, kube, revision, spec.port));
-  if (change === "moved-on") return;
+  const left = `production was not switched (v2, Deployment ${deploymentName(app, revision)}, is left for inspection)`;
+  const change = await failIfNotOwned(ctx, "traffic-switcher", left, () =>
+    step("ensure-production-service", releaseId, () => switchWhilePromoting(ctx, kube, revision, spec.port)),
+  );
+  if (change === ENDED || change === "moved-on") return;
   ctx.log.info({ change, revision }, `production Service ${change === "unchanged" ? "already selects" : change === "created" ? "created for" : "switched to"} revision ${revision}`);
 
   let recorded = false;

@@ -4,6 +4,7 @@ import {
   LABEL_APP,
   LABEL_MANAGED_BY,
   MANAGED_BY,
+  assertOwned,
   isConflict,
   isNotFound,
   kubeCall,
@@ -28,8 +29,9 @@ export const SWITCHED_BACK_BY = "baton.dev/switched-back-by";
 
 /**
  * Points the production Service `<app>` at one revision: creates it on an app's first release,
- * otherwise merge-patches its selector. Safe to repeat: when the selector already matches it
- * returns early, so a retry after a crash never patches twice.
+ * otherwise merge-patches its selector — only when Baton made it for this app (NotOwnedError
+ * otherwise). Safe to repeat: when the selector already matches it returns early, so a retry after
+ * a crash never patches twice.
  */
 export async function ensureProductionService(
   kube: KubePorts,
@@ -94,7 +96,10 @@ export async function pointProductionAt(
   port: number,
   mark?: Record<string, string>,
 ): Promise<SelectorChange> {
-  if (current !== null) return switchSelector(kube, current, revisionSelector(app, revision), mark);
+  if (current !== null) {
+    assertOwned("Service", current, { app }); // only a Service Baton made for this app (NotOwnedError otherwise)
+    return switchSelector(kube, current, revisionSelector(app, revision), mark);
+  }
   const name = productionServiceName(app);
   const body = productionService(namespace, app, revision, port);
   if (mark !== undefined && body.metadata !== undefined) body.metadata.annotations = { ...mark };
