@@ -3,7 +3,7 @@ import type { KubePorts } from "./kube.js";
 import type { SwitcherOptions } from "./options.js";
 import { confirmSwitch } from "./steps/confirm-switch.js";
 import { readyEndpointsOf } from "./steps/ready-endpoints.js";
-import { ServiceChanged, deleteProductionServiceOf, ensureProductionService, pointProductionAt, readProductionService, type SelectorChange } from "./steps/switch-selector.js";
+import { ServiceChanged, ensureProductionService, pointProductionAt, readProductionService, type SelectorChange } from "./steps/switch-selector.js";
 
 type SwitchContext = HandlerContext<"ValidationPassed"> | HandlerContext<"PromotionApproved">;
 
@@ -105,13 +105,10 @@ async function undoIfSuperseded(ctx: SwitchContext, kube: KubePorts): Promise<vo
   const { releaseId, app, namespace } = ctx.release;
   const previous = now.previousRevision;
   const port = now.spec?.port;
-  if (previous === null) {
-    // A first release: there was nothing before. A production Service this switch created after
-    // the pod-manager's teardown would select nothing: remove it (only ours, only as read).
-    if (now.revision !== null) await step("undo-create", releaseId, () => deleteProductionServiceOf(kube, namespace, app, now.revision as number));
-    return;
-  }
-  if (port === undefined) return;
+  // A first release had nothing before: no production to put back. (A production Service this
+  // switch created after the pod-manager's teardown selects nothing; it is not deleted here — the
+  // traffic-switcher has no right to delete Services — and the app's next release points it.)
+  if (previous === null || port === undefined) return;
   const change = await step("undo-switch", releaseId, () => ensureProductionService(kube, namespace, app, previous, port));
   ctx.log.warn({ phase: now.phase, change, previous }, "the release was rolled back during the switch: production put back on the previous revision");
 }

@@ -6,7 +6,6 @@ import {
   MANAGED_BY,
   assertOwned,
   isConflict,
-  isNotFound,
   kubeCall,
   kubeError,
   kubeGetOrNull,
@@ -49,26 +48,6 @@ export async function ensureProductionService(
     }
   }
   throw new ServiceChanged(`Service ${namespace}/${productionServiceName(app)} kept changing while it was being pointed at revision ${revision}`);
-}
-
-/**
- * Deletes the production Service when Baton made it and it selects `revision` (conditionally on
- * that read); true when it deleted it.
- */
-export async function deleteProductionServiceOf(kube: KubePorts, namespace: string, app: string, revision: number): Promise<boolean> {
-  const svc = await readProductionService(kube, namespace, app);
-  if (svc === null || svc.metadata?.labels?.[LABEL_MANAGED_BY] !== MANAGED_BY) return false;
-  if (!sameSelector(svc.spec?.selector ?? {}, revisionSelector(app, revision))) return false;
-  const name = productionServiceName(app);
-  try {
-    await kubeCall(kube.metrics, "delete", "services", () =>
-      kube.core.deleteNamespacedService({ name, namespace, body: { preconditions: { resourceVersion: svc.metadata?.resourceVersion } } }),
-    );
-    return true;
-  } catch (err) {
-    if (isNotFound(err) || isConflict(err)) return false;
-    throw kubeError(`delete Service ${namespace}/${name}`, err);
-  }
 }
 
 /** The production Service `<app>` as it is now (with its resourceVersion), or null. */
