@@ -95,9 +95,9 @@ export function loadConsoleConfig(env: Record<string, string | undefined> = proc
   const e = Env.safeParse(env);
   if (!e.success) {
     for (const i of e.error.issues) problems.push(`${String(i.path[0])}: ${i.message}${/SECRET/.test(String(i.path[0])) ? "" : ` (got ${JSON.stringify(env[String(i.path[0])])})`}`);
-    throw new ConfigError(problems);
   }
-  const access = readAccessFile(e.data.BATON_CONSOLE_AUTH_FILE, problems);
+  const access = readAccessFile(env.BATON_CONSOLE_AUTH_FILE, problems);
+  if (!e.success) throw new ConfigError(problems);
   const config: ConsoleConfig = {
     port: e.data.BATON_CONSOLE_PORT,
     host: e.data.BATON_CONSOLE_HOST,

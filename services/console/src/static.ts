@@ -59,10 +59,10 @@ export class StaticFiles {
       res.end("The console's front end is not built: run `pnpm build` (or set BATON_CONSOLE_STATIC_DIR).\n");
       return;
     }
-    const file = path.startsWith("/assets/") || path === "/favicon.svg" ? this.resolve(path) : null;
-    if (file !== null) {
-      const info = await stat(file).catch(() => null);
-      if (info?.isFile()) return this.send(req, res, file, await readFile(file), path.startsWith("/assets/") ? IMMUTABLE : REVALIDATE);
+    if (path.startsWith("/assets/") || path === "/favicon.svg") {
+      const file = this.resolve(path);
+      const info = file === null ? null : await stat(file).catch(() => null);
+      if (file !== null && info?.isFile()) return this.send(req, res, file, await readFile(file), path.startsWith("/assets/") ? IMMUTABLE : REVALIDATE);
       res.writeHead(404, { ...SECURITY_HEADERS, "content-type": "text/plain", "cache-control": "no-store" }).end("not found\n");
       return;
     }
@@ -73,7 +73,13 @@ export class StaticFiles {
   /** A path inside the directory, or null (no `..` out of it). */
   private resolve(path: string): string | null {
     const dir = this.dir as string;
-    const full = normalize(join(dir, decodeURIComponent(path)));
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(path);
+    } catch {
+      return null;
+    }
+    const full = normalize(join(dir, decoded));
     return full.startsWith(dir + sep) ? full : null;
   }
 
