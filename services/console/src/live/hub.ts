@@ -1,7 +1,7 @@
 import { DeliverPolicy } from "@nats-io/jetstream";
 import type { ConsumerMessages } from "@nats-io/jetstream";
 import type { Subscription } from "@nats-io/transport-node";
-import { decodeEvent, transition, type AnyEvent, type DeadLetterView, type ReleaseState, type StreamMessage } from "@baton/contracts";
+import { decodeEvent, type DeadLetterView, type ReleaseState, type StreamMessage } from "@baton/contracts";
 import { messageOf, type Logger, type Runtime } from "@baton/runtime";
 import { deadLetterView, eventView, summaryOf } from "../api/views.js";
 
@@ -104,7 +104,7 @@ export class LiveHub {
     const parsed = decodeEvent(text);
     if (!parsed.ok) return;
     const event = parsed.value;
-    const state = await this.stateAfter(event);
+    const state = await this.rt.store.stateWith(event);
     const namespace = event.data.namespace;
     this.remember(event.data.releaseId, namespace);
     this.publish({ message: { type: "event", releaseId: event.data.releaseId, event: eventView(event) }, namespace });
@@ -112,13 +112,6 @@ export class LiveHub {
       const release = summaryOf(state, { deadLetters: this.deadLetterReleases() });
       this.publish({ message: { type: "release", release }, namespace, state });
     }
-  }
-
-  private async stateAfter(event: AnyEvent): Promise<ReleaseState | null> {
-    const stored = (await this.rt.store.getOf(event))?.state;
-    if (stored?.applied.includes(event.id)) return stored;
-    const r = transition(stored, event);
-    return r.kind === "refused" ? (stored ?? null) : r.state;
   }
 
   private async onDeadLetter(text: string, seq: number): Promise<void> {
