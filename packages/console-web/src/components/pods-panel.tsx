@@ -42,14 +42,14 @@ function Side({ title, revision, pods, note }: { title: string; revision: number
 export function PodsPanel({ detail, live, progress }: { detail: ReleaseDetail; live: PodsView | null; progress: { ready: number; desired: number } | null }) {
   const r = detail.release;
   const v2counts = progress ?? detail.pods;
-  const v2note = v2counts === null ? "" : `${v2counts.ready} of ${v2counts.desired} Ready${detail.liveThreshold === null ? "" : ` (live at ${detail.liveThreshold})`} by the pod-manager`;
+  const v2note = v2counts === null ? "" : `the pod-manager saw ${v2counts.ready} of ${v2counts.desired} Ready${detail.liveThreshold === null ? "" : ` (live at ${detail.liveThreshold})`}`;
   const v1note = detail.drain === null ? "" : `${detail.drain.pods} told to shut down, ${detail.drain.gracePeriodSeconds} s grace${detail.forcedPods === null ? "" : `; ${detail.forcedPods} forced down`}`;
   const pods = live?.available ? live : null;
   return (
     <div class="pods-panel">
       {live !== null && !live.available && <p class="notice">{live.reason}</p>}
       <div class="pods-sides">
-        <Side title="v1" revision={r.previousRevision} pods={r.previousRevision === null ? [] : (pods?.v1 ?? null)} note={r.previousRevision === null ? "first release: no v1" : v1note} />
+        <Side title="v1" revision={r.previousRevision} pods={r.previousRevision === null ? null : (pods?.v1 ?? null)} note={r.previousRevision === null ? "first release: no v1" : v1note} />
         <Side title="v2" revision={r.revision} pods={pods?.v2 ?? null} note={v2note} />
       </div>
     </div>
