@@ -51,6 +51,9 @@ export async function ensureWebBuilt(): Promise<string> {
   return join(WEB, "dist");
 }
 
+/** The page's globals these functions use when they run in the browser (the tests compile without the DOM library). */
+declare const document: unknown;
+
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 export interface AxeViolation {

@@ -18,6 +18,10 @@ import { startOidcProvider, type TestProvider } from "./oidc.js";
 // refuses one anyway, a rolled-back release shows its failed check; every page passes axe-core with
 // no serious violation. Screenshots of the run go to BATON_CONSOLE_SCREENSHOTS (docs/console).
 
+// The page's globals the recorder uses when it runs in the browser (the tests compile without the DOM library).
+declare const document: { querySelector(selector: string): { getAttribute(name: string): string | null } | null; body: unknown };
+declare const MutationObserver: new (callback: () => void) => { observe(target: unknown, options: Record<string, boolean>): void };
+
 const missing = browserMissing();
 if (missing) process.stderr.write(`console browser tests skipped: ${missing}\n`);
 
