@@ -63,3 +63,22 @@ export { jsonSchemas } from "./json-schema.js";
 export type { SchemaFile } from "./json-schema.js";
 export { DEFAULT_DEADLINES, isDeadlinePhase, phaseDeadlineSeconds } from "./deadlines.js";
 export type { DeadlineDefaults } from "./deadlines.js";
+export type {
+  ActionRequest,
+  ActionResponse,
+  ApiError,
+  AppHistory,
+  AttentionReason,
+  ConsoleAction,
+  ConsoleEvent,
+  ConsoleMe,
+  ConsoleRole,
+  ConsoleSignIn,
+  DeadLetterView,
+  PodView,
+  PodsView,
+  ReleaseDetail,
+  ReleaseList,
+  ReleaseSummary,
+  StreamMessage,
+} from "./console.js";
