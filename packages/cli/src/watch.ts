@@ -1,6 +1,6 @@
 import type { AnyEvent, ReleaseState } from "@baton/contracts";
 import { describeEvent } from "./describe.js";
-import { bar, color, duration } from "./format.js";
+import { bar, color, duration, plural } from "./format.js";
 
 // How `release --watch` shows a release: in a terminal, a live list of stages with a tick or a
 // cross and its duration, pods Ready n/m, validation and warm-up bars, the shutdown countdown;
@@ -96,7 +96,7 @@ export function ttyDisplay(releaseId: string, out: NodeJS.WriteStream = process.
       if (warmup) checks.warmup = warmup;
       if ((tests || warmup) && rows.get("validation")?.status === "running") {
         const t = checks.tests.total > 0 ? `tests ${bar(checks.tests.done, checks.tests.total, 10)} ${checks.tests.done}/${checks.tests.total}` : "";
-        const w = checks.warmup.total > 0 ? `  warm-up ${bar(checks.warmup.done, checks.warmup.total)} ${checks.warmup.done}/${checks.warmup.total} (${checks.warmup.errors} errors)` : "";
+        const w = checks.warmup.total > 0 ? `  warm-up ${bar(checks.warmup.done, checks.warmup.total)} ${checks.warmup.done}/${checks.warmup.total} (${plural(checks.warmup.errors, "error")})` : "";
         set("validation", "running", `${t}${w}`.trim(), Date.now());
       }
     },
@@ -142,7 +142,7 @@ function applyEvent(e: AnyEvent, set: (k: Key, s: Status, d: string | undefined,
     case "ShutdownDue":
       return set("shutdown", "running", d, at);
     case "ReleaseCompleted":
-      set("drain", s?.previousRevision === null ? "skipped" : "done", s?.previousRevision === null ? "first release: no v1" : undefined, at);
+      set("drain", s?.previousRevision === null ? "skipped" : "done", s?.previousRevision === null ? "no v1: first live revision" : undefined, at);
       return set("shutdown", s?.previousRevision === null ? "skipped" : "done", d, at);
     case "AbortRequested":
     case "DeadlineExceeded":

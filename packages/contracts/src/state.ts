@@ -110,7 +110,7 @@ export const TRANSITIONS: { readonly [N in EventName]: Rule<N> } = {
     to: "rolling_back",
     guard: (s) =>
       s.phase === "switched" && s.previousRevision === null
-        ? "this is the app's first release: there is no v1 to switch back to"
+        ? "no revision of the app was live before this one: there is no v1 to switch back to"
         : undefined,
   },
   TrafficSwitched: { from: ["promoting"], to: "switched" },
@@ -122,7 +122,7 @@ export const TRANSITIONS: { readonly [N in EventName]: Rule<N> } = {
   DrainDue: {
     from: ["switched"],
     to: "draining",
-    guard: (s) => (s.previousRevision === null ? "first release: there is no v1 to drain" : undefined),
+    guard: (s) => (s.previousRevision === null ? "no revision of the app was live before this one: there is no v1 to drain" : undefined),
   },
   DrainStarted: { from: ["draining"], to: "draining" },
   ShutdownDue: { from: ["draining"], to: "finalizing" },

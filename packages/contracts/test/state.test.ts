@@ -131,7 +131,7 @@ describe("a release, one event at a time", () => {
     ]);
     expect(s.phase).toBe("completed");
     const drain = transition(stateIn("switched", { previousRevision: null }), SAMPLE.DrainDue());
-    expect(drain).toEqual({ kind: "refused", reason: "DrainDue refused: first release: there is no v1 to drain" });
+    expect(drain).toEqual({ kind: "refused", reason: "DrainDue refused: no revision of the app was live before this one: there is no v1 to drain" });
   });
 
   test("manual promotion waits in awaiting_promotion until PromotionApproved", () => {

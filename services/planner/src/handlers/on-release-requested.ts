@@ -30,7 +30,7 @@ export async function onReleaseRequested(
 
   const found = await step("find-revisions", releaseId, () => findRevisions(kube, namespace, app));
   if (found.selected !== null && found.live === null) {
-    ctx.log.warn({ selected: found.selected }, "the production Service selects a revision that has no Deployment: planning as a first release");
+    ctx.log.warn({ selected: found.selected }, "the production Service selects a revision that has no Deployment: planning as the first live revision");
   }
   const revision = await step("allocate-revision", releaseId, () =>
     ctx.rt.store.allocateRevision(namespace, app, releaseId, found.floor),
