@@ -16,7 +16,9 @@ function DNS1123_SUBDOMAIN(): RegExp {
   return /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 }
 
-const HttpPath = z.string().startsWith("/", "must start with '/'").max(2048);
+// A regex, not startsWith: zod emits startsWith as `"format": "starts_with"` in JSON Schema,
+// which is no JSON Schema format (strict validators refuse the whole schema); a pattern is.
+const HttpPath = z.string().regex(/^\//, "must start with '/'").max(2048);
 
 export const TestCheck = z.strictObject({
   name: z.string().min(1).max(63),
