@@ -24,6 +24,7 @@ export { newReleaseId } from "./ids.js";
 export { VERSION, createLogger, redactCredentials } from "./logger.js";
 export type { Logger, LoggerSettings } from "./logger.js";
 export { createMetrics } from "./metrics.js";
+export { mergeOver, podTemplateFor, servingContainer } from "./pod-template.js";
 export type { Metrics } from "./metrics.js";
 export { connectRedis, redisKeys } from "./redis.js";
 export type { Redis, RedisKeys } from "./redis.js";

@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AppsV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, KubeConfig, type V1Container } from "@kubernetes/client-node";
 import { startKubeSim, type AuditEntry, type KubeSim } from "@baton/kube-sim";
 import { revisionSelector } from "@baton/runtime";
 
@@ -36,7 +36,7 @@ export async function startCluster(...namespaces: string[]): Promise<Cluster> {
 }
 
 /** An app already live at `rev`: its Deployment `<app>-<rev>` and the production Service selecting it. */
-export async function liveRevision(c: Cluster, ns: string, app: string, rev: number): Promise<void> {
+export async function liveRevision(c: Cluster, ns: string, app: string, rev: number, container: Partial<V1Container> = {}): Promise<void> {
   const labels = revisionSelector(app, rev);
   await c.apps.createNamespacedDeployment({
     namespace: ns,
@@ -45,7 +45,7 @@ export async function liveRevision(c: Cluster, ns: string, app: string, rev: num
       spec: {
         replicas: 1,
         selector: { matchLabels: labels },
-        template: { metadata: { labels }, spec: { containers: [{ name: "app", image: "baton.dev/demo-app:1.0.0", ports: [{ containerPort: 8080 }] }] } },
+        template: { metadata: { labels }, spec: { containers: [{ name: "app", image: "baton.dev/demo-app:1.0.0", ports: [{ containerPort: 8080 }], ...container }] } },
       },
     },
   });

@@ -34,5 +34,6 @@ export { PodWatchHub } from "./pod-watch.js";
 export type { PodWatchOptions } from "./pod-watch.js";
 export type { PodListener } from "./pod-watch.js";
 export type { PodManagerDeps, Target } from "./deps.js";
-export { podTemplateFor, mergeOver } from "./steps/pod-template.js";
+// The pod template of a new revision lives in @baton/runtime (the planner computes it too, to warn).
+export { podTemplateFor, mergeOver } from "@baton/runtime";
 export { failureReason, summarize } from "./steps/pod-status.js";

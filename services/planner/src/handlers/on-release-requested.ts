@@ -3,13 +3,15 @@ import { step, type HandlerContext, type Outcome } from "@baton/runtime";
 import type { KubePorts } from "../kube.js";
 import { namespaceMissing } from "../steps/check-namespace.js";
 import { findRevisions } from "../steps/find-revisions.js";
+import { planWarnings } from "../steps/plan-warnings.js";
 import { takeLock } from "../steps/take-lock.js";
 import type { PlannerOptions } from "../options.js";
 
 /**
  * ReleaseRequested → ReleasePlanned or ReleaseRejected. The steps: check the namespace (the
  * policy, then the cluster), take the app's lock, find the live revision and the highest one,
- * allocate the new revision (stable for this release), plan.
+ * allocate the new revision (stable for this release), warn about the pod template it will
+ * create (no readinessProbe …), plan.
  */
 export async function onReleaseRequested(
   ctx: HandlerContext<"ReleaseRequested">,
@@ -35,8 +37,10 @@ export async function onReleaseRequested(
   const revision = await step("allocate-revision", releaseId, () =>
     ctx.rt.store.allocateRevision(namespace, app, releaseId, found.floor),
   );
+  const warnings = ctx.state.spec === null ? [] : planWarnings(ctx.state.spec, revision, found.liveTemplate);
+  for (const w of warnings) ctx.log.warn({ warning: w.code }, w.message);
   ctx.log.info({ revision, previousRevision: found.live, floor: found.floor, fence: lock.fence }, "planned");
-  await ctx.emit("ReleasePlanned", { revision, previousRevision: found.live, fence: lock.fence });
+  await ctx.emit("ReleasePlanned", { revision, previousRevision: found.live, fence: lock.fence, ...(warnings.length > 0 ? { warnings } : {}) });
 }
 
 async function reject(ctx: HandlerContext<"ReleaseRequested">, reason: { path: string; rule: string; message: string }): Promise<void> {

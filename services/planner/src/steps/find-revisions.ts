@@ -1,3 +1,4 @@
+import type { V1PodTemplateSpec } from "@kubernetes/client-node";
 import {
   LABEL_APP,
   LABEL_REVISION,
@@ -16,14 +17,16 @@ export interface ClusterRevisions {
   readonly selected: number | null;
   /** The highest revision of any Deployment of the app (0 when none): new revisions go above it. */
   readonly floor: number;
+  /** The live revision's pod template (the new revision starts from it); null when none is live. */
+  readonly liveTemplate: V1PodTemplateSpec | null;
 }
 
 /** Reads the production Service's selector and the app's Deployments. */
 export async function findRevisions(kube: KubePorts, namespace: string, app: string): Promise<ClusterRevisions> {
   const [selected, deployed] = await Promise.all([selectedRevision(kube, namespace, app), deployedRevisions(kube, namespace, app)]);
-  const floor = Math.max(0, selected ?? 0, ...deployed);
-  const live = selected !== null && deployed.includes(selected) ? selected : null;
-  return { live, selected, floor };
+  const floor = Math.max(0, selected ?? 0, ...deployed.keys());
+  const live = selected !== null && deployed.has(selected) ? selected : null;
+  return { live, selected, floor, liveTemplate: live === null ? null : (deployed.get(live) ?? null) };
 }
 
 /** The revision the production Service `<app>` selects; null when there is no such Service (a first release). */
@@ -33,16 +36,18 @@ async function selectedRevision(kube: KubePorts, namespace: string, app: string)
   return svc === null ? null : revisionOfSelector(svc.spec?.selector, app);
 }
 
-/** Revisions of the app's Deployments (label baton.dev/revision), in no particular order. */
-async function deployedRevisions(kube: KubePorts, namespace: string, app: string): Promise<number[]> {
+/** The app's Deployments by revision (label baton.dev/revision): each one's pod template. */
+async function deployedRevisions(kube: KubePorts, namespace: string, app: string): Promise<Map<number, V1PodTemplateSpec | null>> {
   try {
     const list = await kubeCall(kube.metrics, "list", "deployments", () =>
       kube.apps.listNamespacedDeployment({ namespace, labelSelector: `${LABEL_APP}=${app}` }),
     );
-    return list.items.flatMap((d) => {
-      const rev = Number(d.metadata?.labels?.[LABEL_REVISION]);
-      return Number.isInteger(rev) && rev > 0 ? [rev] : [];
-    });
+    return new Map(
+      list.items.flatMap((d) => {
+        const rev = Number(d.metadata?.labels?.[LABEL_REVISION]);
+        return Number.isInteger(rev) && rev > 0 ? [[rev, d.spec?.template ?? null] as const] : [];
+      }),
+    );
   } catch (err) {
     throw kubeError(`list Deployments of ${namespace}/${app}`, err);
   }
