@@ -46,6 +46,11 @@ describe("the baton command against a running system", () => {
     const s = JSON.parse(status.stdout) as Record<string, unknown>;
     expect(s).toMatchObject({ releaseId: id, app: "web", namespace: "shop", phase: "completed", revision: 1 });
     expect(Object.keys(s.timestamps as object)).toEqual(["requested", "planned", "validating", "promoting", "switched", "completed"]);
+    // its pods have no readinessProbe: the plan's warning, in status (JSON and text) and the timeline
+    const NO_PROBE = 'no readinessProbe: pods count as live as soon as they start; validation may reach an app that is still starting (container "app", port 8080)';
+    expect(s.warnings).toEqual([{ code: "no_readiness_probe", message: NO_PROBE }]);
+    expect((await baton(["status", id], env)).stdout).toContain(`warning   ${NO_PROBE}\n`);
+    expect((await baton(["events", id], env)).stdout).toMatch(/ReleasePlanned\s+revision 1 \(first live revision\); warning: no readinessProbe: pods count as live/);
 
     // flags override the file; the second release replaces v1
     const second = await baton(["release", "-f", spec, "--image", "baton.dev/demo-app:2.0.0", "--shutdown-delay", "0", "--grace-period", "0", "--json"], env);

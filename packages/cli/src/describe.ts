@@ -1,4 +1,4 @@
-import type { ActivityResult, AnyEvent } from "@baton/contracts";
+import type { ActivityResult, AnyEvent, Warning } from "@baton/contracts";
 import { plural } from "./format.js";
 
 /** One event in a few words a person reads at a glance. */
@@ -9,7 +9,7 @@ export function describeEvent(e: AnyEvent): string {
     case "ReleaseRejected":
       return e.data.reasons.map((r) => r.message).join("; ");
     case "ReleasePlanned":
-      return `revision ${e.data.revision}${e.data.previousRevision === null ? " (first live revision)" : ` (live: ${e.data.previousRevision})`}`;
+      return `revision ${e.data.revision}${e.data.previousRevision === null ? " (first live revision)" : ` (live: ${e.data.previousRevision})`}${warnings(e.data.warnings)}`;
     case "PodsLive":
       return `${e.data.ready}/${e.data.desired} pods Ready`;
     case "PodsFailed":
@@ -17,7 +17,7 @@ export function describeEvent(e: AnyEvent): string {
     case "ValidationPassed":
       return `${plural(e.data.checks.length, "check")} passed${e.data.warmup ? `, warm-up ${plural(e.data.warmup.requests, "request")}, ${plural(e.data.warmup.errors, "error")}` : ""}`;
     case "ValidationFailed":
-      return e.data.failures.map((f) => `${f.name}: expected ${f.expected}, got ${f.got}`).join("; ");
+      return `${e.data.failures.map((f) => `${f.name}: expected ${f.expected}, got ${f.got}`).join("; ")}${warnings(e.data.warnings)}`;
     case "PromotionApproved":
       return `by ${e.data.by}`;
     case "AbortRequested":
@@ -41,6 +41,11 @@ export function describeEvent(e: AnyEvent): string {
     case "ReleaseFailed":
       return `${e.data.stage}: ${e.data.cause}`;
   }
+}
+
+/** "; warning: …" for each warning an event carries. */
+function warnings(list: readonly Warning[] | undefined): string {
+  return (list ?? []).map((w) => `; warning: ${w.message}`).join("");
 }
 
 /** One post-release activity as the timeline shows it: a failure says so loudly, with its detail. */
