@@ -1,6 +1,8 @@
 // @baton/runtime: what every service shares. Depends on @baton/contracts only (and its drivers).
 
 export { Bus } from "./bus.js";
+export { requestControl } from "./control.js";
+export type { ControlEvent, ControlResult } from "./control.js";
 export type { BusOptions, PublishResult } from "./bus.js";
 export { ConfigSchema, configWith, loadConfig } from "./config.js";
 export type { Config } from "./config.js";

@@ -1,11 +1,11 @@
 // @baton/planner: the intake (request/reply on `<prefix>.intake`), the planner stage, and the
-// Release custom resource watcher (when the cluster has the CRD).
+// Release custom resource watcher (once the cluster has the CRD).
 
 import type { ServiceModule } from "@baton/runtime";
 import { startIntake } from "./intake.js";
 import { createKubeClients } from "./kube.js";
 import { plannerOptions } from "./options.js";
-import { releaseResourcesIfServed } from "./release-resources.js";
+import { followReleaseResources } from "./release-resources.js";
 import { plannerStage } from "./stage.js";
 
 export const plannerService: ServiceModule = {
@@ -15,7 +15,7 @@ export const plannerService: ServiceModule = {
     const kube = createKubeClients(config);
     return {
       stages: [plannerStage(kube, opts)],
-      extra: async (rt) => [await startIntake(rt, opts), ...(await releaseResourcesIfServed(rt, kube.kc))],
+      extra: async (rt) => [await startIntake(rt, opts), followReleaseResources(rt, kube.kc)],
     };
   },
 };
@@ -26,7 +26,8 @@ export { createKubeClients } from "./kube.js";
 export type { KubeClients, KubePorts } from "./kube.js";
 export { plannerOptions } from "./options.js";
 export type { PlannerOptions } from "./options.js";
-export { releaseResourcesIfServed } from "./release-resources.js";
+export { followReleaseResources } from "./release-resources.js";
+export type { FollowOptions } from "./release-resources.js";
 export { startReleaseResourceWatcher } from "./release-resource/index.js";
 export type { ReleaseWatcherOptions } from "./release-resource/index.js";
 export { plannerStage } from "./stage.js";
