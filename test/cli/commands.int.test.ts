@@ -6,7 +6,7 @@ import { startBaton, type Baton } from "../harness.js";
 import { baton } from "./run-cli.js";
 
 // Issue 6: each `baton` command as a person or a script runs it — a separate process, against a
-// running system (kube-sim + all five stages), its --json output parsed and checked.
+// running system (the test cluster + all five stages), its --json output parsed and checked.
 
 const lines = (out: string) => out.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 
@@ -15,7 +15,6 @@ let env: Record<string, string>;
 let dir: string;
 beforeAll(async () => {
   b = await startBaton({ logLevel: "warn" });
-  await b.core.createNamespace({ body: { metadata: { name: "shop" } } });
   env = { BATON_NATS_URL: b.config.BATON_NATS_URL, BATON_REDIS_URL: b.config.BATON_REDIS_URL, BATON_PREFIX: b.config.BATON_PREFIX };
   dir = await mkdtemp(join(tmpdir(), "baton-cli-"));
 });

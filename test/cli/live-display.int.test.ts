@@ -21,7 +21,6 @@ let dir: string;
 let term: Terminal | undefined;
 beforeAll(async () => {
   b = await startBaton({ logLevel: "warn" });
-  await b.core.createNamespace({ body: { metadata: { name: "shop" } } });
   env = { BATON_NATS_URL: b.config.BATON_NATS_URL, BATON_REDIS_URL: b.config.BATON_REDIS_URL, BATON_PREFIX: b.config.BATON_PREFIX };
   dir = await mkdtemp(join(tmpdir(), "baton-live-"));
 });
@@ -47,7 +46,7 @@ describe("the live display in a terminal", () => {
     // Given a first release with no readinessProbe (its warning line is ~150 columns wide) that
     // waits for a manual promotion, watched in a 120-column terminal that re-wraps its lines when
     // it is resized (as GNOME Terminal, iTerm2 or tmux do: the hardest case for a redraw)
-    const spec = await specFile("wide", ["app: wide", "namespace: shop", "image: baton.dev/demo-app:1.0.0", "promotion: manual", "validation:", "  tests:", "    - { name: version, request: { path: /version } }"]);
+    const spec = await specFile("wide", ["app: wide", `namespace: ${b.ns}`, "image: baton.dev/demo-app:1.0.0", "promotion: manual", "validation:", "  tests:", "    - { name: version, request: { path: /version } }"]);
     term = await runInTerminal(["release", "-f", spec, "--watch"], { cols: 120, rows: 40, reflow: true }, env);
     const t = term;
     await waitFor("the release waiting for promotion", () => t.screen.lines().some((l) => l.includes("waiting: baton promote")), 60_000, 50);
@@ -91,7 +90,7 @@ describe("the live display in a terminal", () => {
     const path = `/catalog/${"x".repeat(150)}`;
     const spec = await specFile("narrow", [
       "app: narrow",
-      "namespace: shop",
+      `namespace: ${b.ns}`,
       "image: baton.dev/demo-app:1.0.0",
       "template: { spec: { containers: [ { name: app, readinessProbe: { httpGet: { path: /healthz, port: 8080 } } } ] } }",
       "validation:",

@@ -11,7 +11,6 @@ let env: Record<string, string>;
 let id: string;
 beforeAll(async () => {
   b = await startBaton({ logLevel: "warn" });
-  await b.core.createNamespace({ body: { metadata: { name: "shop" } } });
   env = { BATON_NATS_URL: b.config.BATON_NATS_URL, BATON_REDIS_URL: b.config.BATON_REDIS_URL, BATON_PREFIX: b.config.BATON_PREFIX };
   id = await b.releaseOk({ image: "baton.dev/demo-app:1.0.0", replicas: 1 });
   await b.waitForEnd(id);
@@ -39,6 +38,6 @@ describe("read commands whose reader goes away", () => {
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(run.stdout.trim().split("\n")).toHaveLength(1);
-    expect(JSON.parse(run.stdout)).toMatchObject({ app: "web", namespace: "shop", phase: "completed" });
+    expect(JSON.parse(run.stdout)).toMatchObject({ app: "web", namespace: b.ns, phase: "completed" });
   });
 });
