@@ -71,7 +71,8 @@ export async function runInTerminal(args: string[], size: { cols: number; rows: 
     async resize(cols) {
       const before = screen.resizes;
       await writeFile(resizeFile, String(cols));
-      for (let i = 0; i < 200 && screen.resizes === before; i++) await new Promise((r) => setTimeout(r, 25));
+      // the driver looks for the request every 50 ms; a loaded machine can take seconds
+      for (let i = 0; i < 1200 && screen.resizes === before; i++) await new Promise((r) => setTimeout(r, 25));
       if (screen.resizes === before) throw new Error("the terminal was not resized");
     },
     exited,
