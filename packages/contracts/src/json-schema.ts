@@ -28,6 +28,7 @@ export const INTAKE_ONLY_RULES = [
   "container names unique within template.spec.containers",
   "postRelease activity names unique",
   "each postRelease activity sets exactly one of sql, webhook",
+  "request paths (validation.tests[].request.path, validation.warmup.paths[]) do not climb above the root with .. segments and, resolved against the app's URL, stay on its origin",
 ] as const;
 
 const INTAKE_ONLY = `Checked only by the intake, not by this schema: ${INTAKE_ONLY_RULES.join("; ")}. The intake also refuses namespaces it is not allowed to release into (BATON_ALLOWED_NAMESPACES; kube-system, kube-public, kube-node-lease never).`;
@@ -38,7 +39,7 @@ export function jsonSchemas(): SchemaFile[] {
       IntakeBody,
       "intake-body.schema.json",
       "Baton intake body",
-      `Publish on NATS subject baton.intake: the release spec, plus an optional releaseId (idempotency key). ${INTAKE_ONLY}`,
+      `Publish on NATS subject baton.intake.<namespace> (or the plain baton.intake, when the installation answers it): the release spec, plus an optional releaseId (idempotency key). ${INTAKE_ONLY}`,
     ),
     toSchema(ReleaseSpec, "release-spec.schema.json", "Baton release spec", `The configuration a release carries. ${INTAKE_ONLY}`),
   ];

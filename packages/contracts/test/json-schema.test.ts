@@ -45,8 +45,8 @@ async function readmeYaml(): Promise<Record<string, unknown>[]> {
 /** The README's JSON intake bodies: the `nats req baton.intake '…'` and raw-protocol examples. */
 async function readmeIntakeBodies(): Promise<Record<string, unknown>[]> {
   const text = await readFile(README, "utf8");
-  const quoted = [...text.matchAll(/nats req \S*intake '(\{.*\})'/g)].map((m) => m[1]!);
-  const raw = [...text.matchAll(/PUB \S*intake \S+ \d+\n\s*(\{.*\})/g)].map((m) => m[1]!);
+  const quoted = [...text.matchAll(/nats req \S*\.intake(?:\.[a-z0-9-]+)? '(\{.*\})'/g)].map((m) => m[1]!);
+  const raw = [...text.matchAll(/PUB \S*\.intake(?:\.[a-z0-9-]+)? \S+ \d+\n\s*(\{.*\})/g)].map((m) => m[1]!);
   return [...quoted, ...raw].map((j) => JSON.parse(j) as Record<string, unknown>);
 }
 

@@ -72,7 +72,7 @@ describe("planner: plan-time warnings (issue 20)", () => {
   });
 
   test("a later release whose v1 has a readinessProbe is planned without warnings (v2 starts from v1's template)", async () => {
-    await liveRevision(cluster, "shop", "web", 1, { readinessProbe: { httpGet: { path: "/healthz", port: 8080 } } });
+    await liveRevision(cluster, "shop", "web", 1, {}, { readinessProbe: { httpGet: { path: "/healthz", port: 8080 } } });
     await start();
     const releaseId = await accepted(specInput({ image: "baton.dev/demo-app:2.0.0" }));
     const planned = await eventNamed(releaseId, "ReleasePlanned");

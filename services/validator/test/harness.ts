@@ -5,7 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
-import type { AnyEvent, EventName, ReleaseSpecInput, Warning } from "@baton/contracts";
+import type { AnyEvent, EventName, ReleaseSpec, ReleaseSpecInput, Warning } from "@baton/contracts";
 import { releaseEvents, specInput } from "@baton/contracts/testing";
 import { startKubeSim, type KubeSim } from "@baton/kube-sim";
 import { loadKubeConfig, revisionSelector, serviceUrl, startServices, type ServiceHandle, type ServiceModule } from "@baton/runtime";
@@ -92,17 +92,23 @@ export async function v2Behind(h: Harness, app: string, env: { name: string; val
 
 /**
  * Records a release up to `planned` (revision 2 over 1, with the plan's `warnings`) and publishes
- * PodsLive, as the pod-manager would; PodsLive is stamped now.
+ * PodsLive, as the pod-manager would; PodsLive is stamped now. `storedAsIs` changes the spec after
+ * it was checked: a spec stored before a rule existed.
  */
-export async function podsLive(rt: TestRuntime, releaseId: string, app: string, spec: Partial<ReleaseSpecInput>, warnings?: Warning[]): Promise<void> {
+export async function podsLive(
+  rt: TestRuntime,
+  releaseId: string,
+  app: string,
+  spec: Partial<ReleaseSpecInput>,
+  opts: { storedAsIs?: (spec: ReleaseSpec) => void; warnings?: Warning[] } = {},
+): Promise<void> {
   const ev = releaseEvents(releaseId, app, NS, Date.now() - 3000); // one second apart: PodsLive is the third
-  
   const lock = await rt.store.acquireLock(NS, app, releaseId);
   if (!lock.ok) throw new Error(`lock of ${app} held by ${lock.holder}`);
-  const events: AnyEvent[] = [
-    ev("ReleaseRequested", { spec: specInput({ app, namespace: NS, replicas: 2, ...spec }) }),
-    ev("ReleasePlanned", { revision: 2, previousRevision: 1, fence: lock.fence, ...(warnings ? { warnings } : {}) }),
-  ];
+  const requested = ev("ReleaseRequested", { spec: specInput({ app, namespace: NS, replicas: 2, ...spec }) });
+  opts.storedAsIs?.(requested.data.spec);
+  const planned = ev("ReleasePlanned", { revision: 2, previousRevision: 1, fence: lock.fence, ...(opts.warnings ? { warnings: opts.warnings } : {}) });
+  const events: AnyEvent[] = [requested, planned];
   for (const e of events) {
     await rt.bus.publish(e);
     await rt.store.apply(e);

@@ -1,3 +1,5 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect } from "@nats-io/transport-node";
 import { record } from "@baton/runtime";
@@ -112,6 +114,51 @@ describe("validator", () => {
     await sub.drain();
     await nc.close();
   });
+
+  it("sends nothing off the preview Service, even for a spec stored before the path rule (issue 22: SSRF)", async () => {
+    // Given a host the validator must never reach, answering with what stands in for cloud credentials
+    const SECRET = "AKIAEXAMPLE-instance-credentials";
+    const received: string[] = [];
+    const rogue: Server = createServer((req, res) => {
+      received.push(`${req.method} ${req.url}`);
+      res.end(SECRET);
+    });
+    await new Promise<void>((r) => rogue.listen(0, "127.0.0.1", r));
+    const rogueHost = `127.0.0.1:${(rogue.address() as AddressInfo).port}`;
+    try {
+      await v2Behind(h, "ssrf", []);
+      // When a release whose stored spec predates the rule names that host through its paths
+      await podsLive(
+        h.rt,
+        "rel-ssrf",
+        "ssrf",
+        { validation: { tests: [{ name: "health", request: { path: "/healthz" } }, { name: "meta", request: { path: "/x" } }], warmup: { requests: 4, paths: ["/"] } } },
+        { storedAsIs: (spec) => {
+          const meta = spec.validation.tests[1]!;
+          (meta.request as { path: string; method: string }).path = `//${rogueHost}/latest/meta-data`;
+          (meta.request as { method: string }).method = "POST";
+          spec.validation.warmup.paths = [`/\\${rogueHost}/warm`, `/\t/${rogueHost}/warm`];
+        } },
+      );
+      // Then validation fails naming the refused requests, and the rogue host saw no request at all
+      const verdict = await waitFor("a verdict", async () =>
+        (await h.rt.bus.releaseEvents("rel-ssrf")).find((e) => e.name === "ValidationFailed" || e.name === "ValidationPassed"),
+      );
+      expect(received).toEqual([]);
+      expect(JSON.stringify(verdict)).not.toContain(SECRET);
+      expect(verdict.name).toBe("ValidationFailed");
+      const failed = verdict as Extract<typeof verdict, { name: "ValidationFailed" }>;
+      expect(failed.data.checks.map((c) => [c.name, c.passed])).toEqual([
+        ["health", true],
+        ["meta", false],
+      ]);
+      expect(failed.data.checks[1]!.got).toMatch(/^not sent: the path leads off the preview Service \(to 127\.0\.0\.1:\d+\) \(0 ms\)$/);
+      expect(failed.data.warmup).toMatchObject({ requests: 4, errors: 4, passed: false });
+    } finally {
+      rogue.closeAllConnections();
+      await new Promise((r) => rogue.close(r));
+    }
+  });
 });
 
 describe("validator: a failure explained by pods that had only just started (issue 20)", () => {
@@ -120,7 +167,7 @@ describe("validator: a failure explained by pods that had only just started (iss
   it("503s right after PodsLive, on a release the plan warned has no readinessProbe: the failure and the rollback's reason say so", async () => {
     // probe-less pods are Ready as soon as they start; this app answers 503 for its first minute
     await v2Behind(h, "starting", [{ name: "DEMO_START_DELAY_MS", value: "60000" }], { probe: false });
-    await podsLive(h.rt, "rel-starting", "starting", { validation: TESTS }, [noReadinessProbe("app", 8080)]);
+    await podsLive(h.rt, "rel-starting", "starting", { validation: TESTS }, { warnings: [noReadinessProbe("app", 8080)] });
     const failed = await waitForEvent(h.rt, "rel-starting", "ValidationFailed");
     expect(failed.data.failures[0]?.got).toMatch(/^status 503, body ".*starting.*"/);
     expect(failed.data.warnings).toEqual([{ code: "starting_pods", message: expect.stringMatching(/^503 from v2 \d+(\.\d)?s after its pods went live, and they have no readinessProbe: pods count as live as soon as they start; validation may reach an app that is still starting$/) }]);
