@@ -173,6 +173,7 @@ describe("the Release custom resource", () => {
     const { uid } = await createRelease("web-draining", { app: "web", image: "baton.dev/demo-app:2.0.0" });
     const releaseId = `cr-${uid.replace(/-/g, "").slice(0, 8)}-1`;
     await waitFor("the finalizer and the request", async () => requests.length === 1 && (await finalizersOf("web-draining"))?.includes("baton.dev/release"));
+    await waitFor("the request recorded", async () => (await rt.store.get(releaseId)) !== null);
     const ev = releaseEvents(releaseId, "web", "shop", Date.now());
     for (const e of [
       ev("ReleasePlanned", { revision: 2, previousRevision: 1, fence: 1 }),
