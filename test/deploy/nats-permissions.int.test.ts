@@ -12,7 +12,7 @@ import { STAGE_NAMES, STAGE_RIGHTS, TIMER_EVENTS, type StageName } from "./stage
 // what the others publish for it — and is refused another stage's events and consumers.
 
 const log = createLogger({ service: "deploy-test", level: "silent" });
-const USERS = [...STAGE_NAMES, "publisher", "operator", "team-a"];
+const USERS = [...STAGE_NAMES, "publisher", "operator", "team-a", "console", "notifier"];
 let nats: DeployNats;
 const buses = new Map<string, Bus>();
 
@@ -106,6 +106,33 @@ describe("deploy/nats accounts on a real nats-server", () => {
     const publisher = await Bus.connect({ url: nats.url, prefix: "baton", name: "deploy-test-publisher", user: "publisher", password: nats.password("publisher"), logger: log }).catch((e: unknown) => e as Error);
     // the publisher has no JetStream API right at all: even connecting the runtime's Bus fails
     expect(publisher).toBeInstanceOf(Error);
+  });
+
+  it("lets the console read the streams and send only promote and abort; the notifier its own durables and no event", async () => {
+    const web = await busAs("console");
+    await web.ensureStreams();
+    await web.js.publish(subject("PromotionApproved", "web-1"), "{}", { msgID: "web-promote" });
+    await web.js.publish(subject("AbortRequested", "web-1"), "{}", { msgID: "web-abort" });
+    await expect(web.js.publish(subject("ReleasePlanned", "web-1"), "{}", { msgID: "web-planned", timeout: 2000 })).rejects.toThrow(/permission/i);
+    expect((await web.readAll("BATON_EVENTS", "baton.evt.*.*.*.web-1")).length).toBe(2);
+    const ordered = await web.js.consumers.get("BATON_EVENTS", { filter_subjects: "baton.evt.>" });
+    expect((await ordered.next({ expires: 2000 }))?.subject).toMatch(/^baton\.evt\./);
+
+    const notifier = await busAs("notifier");
+    await notifier.ensureStreams();
+    const seen: string[] = [];
+    const handle = async (d: { msg: { subject: string } }) => {
+      seen.push(d.msg.subject);
+      return ack;
+    };
+    const c1 = await consume(notifier, { stage: "notifier", event: "ReleaseCompleted", concurrency: 2, maxDeliver: 3, ackWaitMs: 5000 }, handle, { log });
+    const c2 = await consume(notifier, { stage: "notifier", event: "unknown", concurrency: 2, maxDeliver: 3, ackWaitMs: 5000, from: { stream: "BATON_DLQ", filter: "baton.dlq.>", durable: "notifier--dead_letters" } }, handle, { log });
+    await (await busAs("reaper")).js.publish(subject("ReleaseCompleted", "n-1"), "{}", { msgID: "n-completed" });
+    await (await busAs("validator")).js.publish("baton.dlq.validator.pods_live", "{}", { msgID: "n-dlq" });
+    await waitFor("the notifier's two durables to deliver", () => (seen.includes("baton.evt.completed.shop.web.n-1") && seen.includes("baton.dlq.validator.pods_live")) || undefined, 5000);
+    await expect(notifier.js.publish(subject("ReleaseCompleted", "n-2"), "{}", { msgID: "n-forged", timeout: 2000 })).rejects.toThrow(/permission/i);
+    await expect(notifier.js.consumers.get("BATON_EVENTS", "reaper--traffic_switched")).rejects.toThrow(/permission/i);
+    await Promise.all([c1.stop(), c2.stop()]);
   });
 });
 

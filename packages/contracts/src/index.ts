@@ -64,3 +64,22 @@ export { NO_READINESS_PROBE, STARTING_PODS, Warning, noReadinessProbe, startingP
 export type { SchemaFile } from "./json-schema.js";
 export { DEFAULT_DEADLINES, isDeadlinePhase, phaseDeadlineSeconds } from "./deadlines.js";
 export type { DeadlineDefaults } from "./deadlines.js";
+export type {
+  ActionRequest,
+  ActionResponse,
+  ApiError,
+  AppHistory,
+  AttentionReason,
+  ConsoleAction,
+  ConsoleEvent,
+  ConsoleMe,
+  ConsoleRole,
+  ConsoleSignIn,
+  DeadLetterView,
+  PodView,
+  PodsView,
+  ReleaseDetail,
+  ReleaseList,
+  ReleaseSummary,
+  StreamMessage,
+} from "./console.js";

@@ -1,11 +1,11 @@
 // @baton/runtime: what every service shares. Depends on @baton/contracts only (and its drivers).
 
 export { Bus } from "./bus.js";
-export { requestControl } from "./control.js";
-export type { ControlEvent, ControlResult } from "./control.js";
 export type { BusOptions, PublishResult } from "./bus.js";
 export { ConfigSchema, configWith, loadConfig } from "./config.js";
 export type { Config } from "./config.js";
+export { controlRefusal, requestControl, sendControl } from "./control.js";
+export type { ControlByIdResult, ControlEvent, ControlRequest, ControlResult } from "./control.js";
 export { ack, backoffMs, consume, durableName, listDeadLetters, retry, terminal } from "./consumer.js";
 export type { ConsumeHooks, ConsumerSpec, Consumption, DeadLetter, Delivery, Outcome } from "./consumer.js";
 export {
@@ -23,7 +23,7 @@ export {
 export { startHealthServer } from "./http.js";
 export type { HealthServer } from "./http.js";
 export { newReleaseId } from "./ids.js";
-export { VERSION, createLogger, redactCredentials } from "./logger.js";
+export { VERSION, createLogger, redactCredentials, redactObject } from "./logger.js";
 export type { Logger, LoggerSettings } from "./logger.js";
 export { createMetrics } from "./metrics.js";
 export { mergeOver, podTemplateFor, servingContainer } from "./pod-template.js";
@@ -48,6 +48,8 @@ export { startStage } from "./stage.js";
 export type { Handler, HandlerContext, Handlers, RunningStage, StageDefinition } from "./stage.js";
 export { ReleaseStore } from "./store.js";
 export type { ApplyResult, LockResult, StoredRelease } from "./store.js";
+export { PodWatchHub } from "./pod-watch.js";
+export type { PodListener, PodWatchOptions } from "./pod-watch.js";
 export { startTimerPump } from "./timer-pump.js";
 export type { PumpOptions, TimerPump } from "./timer-pump.js";
 export { TimerStore } from "./timers.js";

@@ -172,11 +172,15 @@ export async function startServices(
  * SIGINT, finishing in-flight messages. A bad configuration or an unreachable dependency prints
  * one clear line and exits 2.
  */
-export async function runMain(modules: readonly ServiceModule[], config?: Config): Promise<ServiceHandle> {
+export async function runMain(
+  modules: readonly ServiceModule[],
+  config?: Config,
+  opts: Omit<StartOptions, "config" | "stages" | "extra" | "name"> = {},
+): Promise<ServiceHandle> {
   const name = modules.map((m) => m.name).join("+");
   let handle: ServiceHandle;
   try {
-    handle = await startServices(config ?? loadConfig(), modules);
+    handle = await startServices(config ?? loadConfig(), modules, opts);
   } catch (err) {
     const text = err instanceof ConfigError || err instanceof BatonError ? err.message : messageOf(err);
     process.stderr.write(`baton ${name}: ${text}\n`);
