@@ -69,6 +69,25 @@ ensure_postgres() {
 
 ensure_services() { ensure_nats; ensure_redis; ensure_postgres; }
 
+# promtool (Prometheus' linter) for the metric-name test. Taken out of Debian's `prometheus` package
+# without installing it (no root, and no Prometheus server enabled as a service): only the promtool
+# binary, kept in $BATON_STATE_DIR/tools/bin, where the test looks for it. The test says it
+# skipped when this could not be done (e.g. offline).
+ensure_promtool() {
+  command -v promtool >/dev/null && return 0
+  local dir="${BATON_STATE_DIR:-$HOME/.baton}/tools"
+  [ -x "$dir/bin/promtool" ] && return 0
+  say "fetching promtool from Debian's prometheus package into $dir/bin"
+  local tmp; tmp=$(mktemp -d)
+  if (cd "$tmp" && { apt-get download prometheus >/dev/null 2>&1 || { as_root apt-get update -q >/dev/null && apt-get download prometheus >/dev/null; }; }) &&
+    dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/x"; then
+    mkdir -p "$dir/bin" && cp "$tmp/x/usr/bin/promtool" "$dir/bin/promtool"
+  else
+    say "could not fetch promtool: the metric-name lint will be skipped"
+  fi
+  rm -rf "$tmp"
+}
+
 # The console's browser tests drive Debian's Chromium (playwright-core, no browser download). When it
 # cannot be installed the tests skip and say so; nothing else depends on it.
 ensure_chromium() {

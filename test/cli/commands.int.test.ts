@@ -1,38 +1,14 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startBaton, type Baton } from "../harness.js";
+import { baton } from "./run-cli.js";
 
 // Issue 6: each `baton` command as a person or a script runs it — a separate process, against a
 // running system (the test cluster + all five stages), its --json output parsed and checked.
 
-const ROOT = resolve(import.meta.dirname, "../..");
-const CLI = join(ROOT, "packages/cli/src/main.ts");
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function baton(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", CLI, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: "1", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("error", fail);
-    child.on("close", (code) => done({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
+const NO_PROBE = 'no readinessProbe: pods count as live as soon as they start; validation may reach an app that is still starting (container "app", port 8080)';
 const lines = (out: string) => out.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 
 let b: Baton;
@@ -70,6 +46,8 @@ describe("the baton command against a running system", () => {
     const s = JSON.parse(status.stdout) as Record<string, unknown>;
     expect(s).toMatchObject({ releaseId: id, app: "web", namespace: "shop", phase: "completed", revision: 1 });
     expect(Object.keys(s.timestamps as object)).toEqual(["requested", "planned", "validating", "promoting", "switched", "completed"]);
+    // its pods have no readinessProbe: the plan's warning (shown in text by the next test)
+    expect(s.warnings).toEqual([{ code: "no_readiness_probe", message: NO_PROBE }]);
 
     // flags override the file; the second release replaces v1
     const second = await baton(["release", "-f", spec, "--image", "baton.dev/demo-app:2.0.0", "--shutdown-delay", "0", "--grace-period", "0", "--json"], env);
@@ -110,6 +88,13 @@ describe("the baton command against a running system", () => {
 
     const timeline = await baton(["events", secondId], env);
     expect(timeline.stdout).toMatch(/ValidationFailed\s+version: expected/);
+  });
+
+  test("status and events show the plan's warning (issue 20)", async () => {
+    const first = (await b.rt.store.list(20)).find((x) => x.app === "web" && x.revision === 1);
+    expect(first).toBeDefined();
+    expect((await baton(["status", first!.releaseId], env)).stdout).toContain(`warning   ${NO_PROBE}\n`);
+    expect((await baton(["events", first!.releaseId], env)).stdout).toMatch(/ReleasePlanned\s+revision 1 \(first live revision\); warning: no readinessProbe: pods count as live/);
   });
 
   test("exit codes scripts rely on: 3 rolled back, 4 rejected, 1 for a refused abort or an unknown release, 2 when NATS is unreachable", async () => {

@@ -15,7 +15,7 @@ export const CRD_FILE = join(ROOT, "deploy/crd/release.yaml");
 
 /** Keywords Kubernetes accepts in a structural schema (apiextensions.k8s.io/v1 JSONSchemaProps). */
 const KEPT = new Set(["type", "description", "properties", "items", "required", "enum", "pattern", "minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems", "additionalProperties", "nullable", "format"]);
-/** Formats the API server knows; others (zod's "starts_with") are dropped, their pattern stays. */
+/** Formats the API server knows; any other would be dropped (its pattern, if any, stays). */
 const FORMATS = new Set(["uri", "email", "hostname", "ipv4", "ipv6", "date-time", "uuid", "byte", "date", "duration"]);
 
 /**

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Subscription } from "@nats-io/transport-node";
 import { releaseEvents, spec } from "@baton/contracts/testing";
 import { startKubeSim, type KubeSim } from "@baton/kube-sim";
-import type { Component } from "@baton/runtime";
+import { isNotFound, type Component } from "@baton/runtime";
 import { openTestRuntime, testConfig, waitFor, type TestRuntime } from "@baton/runtime/testing";
 import { startReleaseResourceWatcher } from "../../services/planner/src/release-resource/index.js";
 import { CRD_FILE } from "./crd-schema.js";
@@ -61,6 +61,17 @@ async function createRelease(name: string, specBody: Record<string, unknown>): P
 async function statusOf(name: string): Promise<Record<string, any> | undefined> {
   const obj = (await custom.getNamespacedCustomObject({ ...R, namespace: "shop", name })) as { status?: Record<string, any> };
   return obj.status;
+}
+
+/** The Release's finalizers; null once it is gone. */
+async function finalizersOf(name: string): Promise<string[] | null> {
+  try {
+    const obj = (await custom.getNamespacedCustomObject({ ...R, namespace: "shop", name })) as { metadata: { finalizers?: string[] } };
+    return obj.metadata.finalizers ?? [];
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw err;
+  }
 }
 
 beforeAll(async () => {
@@ -154,6 +165,47 @@ describe("the Release custom resource", () => {
     expect(elsewhere?.message).toMatch(/spec.namespace: must be the Release's own namespace "shop"/);
     expect(requests.filter((r) => r.namespace === "payments" || r.app === undefined)).toHaveLength(0);
     expect(requests).toHaveLength(1);
+  });
+
+  it("a Release deleted when its release can no longer be aborted (v1 draining) is kept until the release ends, then let go", async () => {
+    serveIntake(accept);
+    watcher = await startReleaseResourceWatcher(rt, kc, { pollMs: 20, relistMs: 60_000 });
+    const { uid } = await createRelease("web-draining", { app: "web", image: "baton.dev/demo-app:2.0.0" });
+    const releaseId = `cr-${uid.replace(/-/g, "").slice(0, 8)}-1`;
+    await waitFor("the finalizer and the request", async () => requests.length === 1 && (await finalizersOf("web-draining"))?.includes("baton.dev/release"));
+    await waitFor("the request recorded", async () => (await rt.store.get(releaseId)) !== null);
+    const ev = releaseEvents(releaseId, "web", "shop", Date.now());
+    for (const e of [
+      ev("ReleasePlanned", { revision: 2, previousRevision: 1, fence: 1 }),
+      ev("PodsLive", { revision: 2, ready: 1, desired: 1 }),
+      ev("ValidationPassed", { revision: 2, checks: [], warmup: null }),
+      ev("TrafficSwitched", { from: 1, to: 2, endpoints: 1 }),
+      ev("DrainDue", { revision: 1 }),
+    ]) {
+      expect((await rt.store.apply(e)).kind).toBe("applied");
+    }
+    await waitFor("status draining", async () => (await statusOf("web-draining"))?.phase === "draining");
+
+    await custom.deleteNamespacedCustomObject({ ...R, namespace: "shop", name: "web-draining" });
+    // the abort is refused (v1 is already shutting down; production stays on v2): the Release stays
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await finalizersOf("web-draining"))).toEqual(["baton.dev/release"]);
+    expect((await rt.bus.releaseEvents(releaseId)).map((e) => e.name)).not.toContain("AbortRequested");
+
+    for (const e of [ev("ShutdownDue", { revision: 1 }), ev("ReleaseCompleted", { revision: 2, previousRevision: 1, forcedPods: 0, postRelease: [] })]) {
+      expect((await rt.store.apply(e)).kind).toBe("applied");
+    }
+    await waitFor("the Release gone once its release completed", async () => (await finalizersOf("web-draining")) === null);
+  });
+
+  it("a Release deleted while the intake does not answer (nothing started) is let go once the request times out", async () => {
+    serveIntake(async () => new Promise(() => undefined)); // the intake never answers
+    watcher = await startReleaseResourceWatcher(rt, kc, { pollMs: 20, relistMs: 60_000 });
+    await createRelease("web-unanswered", { app: "web", image: "baton.dev/demo-app:2.0.0" });
+    await waitFor("the finalizer", async () => (await finalizersOf("web-unanswered"))?.includes("baton.dev/release"));
+    await custom.deleteNamespacedCustomObject({ ...R, namespace: "shop", name: "web-unanswered" });
+    // the pass that sent the request waits for its 10 s timeout; the next one lets the Release go
+    await waitFor("the Release gone", async () => (await finalizersOf("web-unanswered")) === null, 20_000);
   });
 
   it.skipIf(!kubectl)("is applied with kubectl and listed by `kubectl get releases`", async () => {

@@ -33,14 +33,16 @@ export interface StageRights {
 export const STAGE_RIGHTS: Readonly<Record<StageName, StageRights>> = {
   planner: {
     consumes: ["ReleaseRequested", "DeadlineExceeded"],
-    emits: ["ReleaseRequested", "ReleaseRejected", "ReleasePlanned", "ReleaseFailed"],
+    // AbortRequested: a Release object deleted while its release runs aborts it
+    emits: ["ReleaseRequested", "ReleaseRejected", "ReleasePlanned", "ReleaseFailed", "AbortRequested"],
     kube: [
       { group: "", resource: "services", verbs: ["get"] },
       { group: "apps", resource: "deployments", verbs: ["list"] },
       { group: "", resource: "namespaces", verbs: ["get"], clusterScoped: true },
       // the labels of the Secrets a spec names (bound to the app?): metadata only, resourceNames per overlay
       { group: "", resource: "secrets", verbs: ["get"] },
-      { group: "baton.dev", resource: "releases", verbs: ["get", "list", "watch"] },
+      // patch: the planner's finalizer on a Release (added before its release starts, removed when a deletion is done)
+      { group: "baton.dev", resource: "releases", verbs: ["get", "list", "watch", "patch"] },
       { group: "baton.dev", resource: "releases/status", verbs: ["get", "update", "patch"] },
     ],
     redisLockKeys: true,
@@ -115,6 +117,7 @@ export const CLIENT_NODE_CALLS: Readonly<Record<string, { group: KubeRule["group
   listNamespacedCustomObject: { group: "baton.dev", resource: "releases", verb: "list" },
   listClusterCustomObject: { group: "baton.dev", resource: "releases", verb: "list" },
   getNamespacedCustomObject: { group: "baton.dev", resource: "releases", verb: "get" },
+  patchNamespacedCustomObject: { group: "baton.dev", resource: "releases", verb: "patch" },
   patchNamespacedCustomObjectStatus: { group: "baton.dev", resource: "releases/status", verb: "patch" },
   replaceNamespacedCustomObjectStatus: { group: "baton.dev", resource: "releases/status", verb: "update" },
 };

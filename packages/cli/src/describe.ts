@@ -1,4 +1,5 @@
-import type { ActivityResult, AnyEvent } from "@baton/contracts";
+import type { ActivityResult, AnyEvent, Warning } from "@baton/contracts";
+import { plural } from "./format.js";
 
 /** One event in a few words a person reads at a glance. */
 export function describeEvent(e: AnyEvent): string {
@@ -8,15 +9,15 @@ export function describeEvent(e: AnyEvent): string {
     case "ReleaseRejected":
       return e.data.reasons.map((r) => r.message).join("; ");
     case "ReleasePlanned":
-      return `revision ${e.data.revision}${e.data.previousRevision === null ? " (first release)" : ` (live: ${e.data.previousRevision})`}`;
+      return `revision ${e.data.revision}${e.data.previousRevision === null ? " (first live revision)" : ` (live: ${e.data.previousRevision})`}${warnings(e.data.warnings)}`;
     case "PodsLive":
       return `${e.data.ready}/${e.data.desired} pods Ready`;
     case "PodsFailed":
       return e.data.reason;
     case "ValidationPassed":
-      return `${e.data.checks.length} checks passed${e.data.warmup ? `, warm-up ${e.data.warmup.requests} requests, ${e.data.warmup.errors} errors` : ""}`;
+      return `${plural(e.data.checks.length, "check")} passed${e.data.warmup ? `, warm-up ${plural(e.data.warmup.requests, "request")}, ${plural(e.data.warmup.errors, "error")}` : ""}`;
     case "ValidationFailed":
-      return e.data.failures.map((f) => `${f.name}: expected ${f.expected}, got ${f.got}`).join("; ");
+      return `${e.data.failures.map((f) => `${f.name}: expected ${f.expected}, got ${f.got}`).join("; ")}${warnings(e.data.warnings)}`;
     case "PromotionApproved":
       return `by ${e.data.by}`;
     case "AbortRequested":
@@ -28,7 +29,7 @@ export function describeEvent(e: AnyEvent): string {
     case "DrainDue":
       return `v1 (revision ${e.data.revision}) told to shut down`;
     case "DrainStarted":
-      return `${e.data.pods} v1 pods draining, grace ${e.data.gracePeriodSeconds}s`;
+      return `${plural(e.data.pods, "v1 pod")} draining, grace ${e.data.gracePeriodSeconds}s`;
     case "ShutdownDue":
       return `grace period over: forcing down what is left of revision ${e.data.revision}`;
     case "DeadlineExceeded":
@@ -40,6 +41,11 @@ export function describeEvent(e: AnyEvent): string {
     case "ReleaseFailed":
       return `${e.data.stage}: ${e.data.cause}`;
   }
+}
+
+/** "; warning: …" for each warning an event carries. */
+function warnings(list: readonly Warning[] | undefined): string {
+  return (list ?? []).map((w) => `; warning: ${w.message}`).join("");
 }
 
 /** One post-release activity as the timeline shows it: a failure says so loudly, with its detail. */

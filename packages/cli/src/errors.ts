@@ -30,3 +30,15 @@ export function reportAndExit(err: unknown): never {
   if (!(err instanceof CliError || err instanceof BatonError) && process.env.BATON_DEBUG) console.error(err);
   process.exit(err instanceof CliError ? err.exitCode : EXIT.usage);
 }
+
+/**
+ * A command whose reader goes away (`baton list | head -1`) ends quietly with exit 0, as
+ * `git log | head` does: the output nobody reads is dropped, no EPIPE stack trace. Node ignores
+ * SIGPIPE, so the closed pipe arrives as an EPIPE error on the stream; any other error is reported.
+ */
+export function endQuietlyWhenReaderGoes(stream: NodeJS.WriteStream = process.stdout): void {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(EXIT.ok);
+    reportAndExit(err);
+  });
+}

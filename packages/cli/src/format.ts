@@ -11,6 +11,11 @@ export function duration(ms: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
 }
 
+/** "1 check", "2 checks": a count with its noun. */
+export function plural(n: number, noun: string, nouns = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : nouns}`;
+}
+
 export function age(iso: string, now = Date.now()): string {
   return duration(now - Date.parse(iso));
 }

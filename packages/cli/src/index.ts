@@ -8,5 +8,5 @@ export type { FollowHandlers } from "./follow.js";
 export { submit, requestBody } from "./commands/release.js";
 export type { IntakeReply } from "./commands/release.js";
 export { diff, statusView } from "./commands/read.js";
-export { requestControl } from "./commands/control.js";
-export type { ControlEvent, ControlResult } from "./commands/control.js";
+export { requestControl } from "@baton/runtime";
+export type { ControlEvent, ControlResult } from "@baton/runtime";

@@ -8,7 +8,7 @@ import { releaseCommand } from "./commands/release.js";
 import { demoCommand } from "./commands/demo.js";
 import { provisionCommand } from "./commands/provision.js";
 import { devCommand, serveCommand, simCommand } from "./commands/run.js";
-import { reportAndExit } from "./errors.js";
+import { endQuietlyWhenReaderGoes, reportAndExit } from "./errors.js";
 
 // `baton`: release, follow and debug releases; run the stages and the simulator.
 
@@ -18,7 +18,10 @@ const program = new Command(process.env.BATON_PROGRAM_NAME ?? "baton").version(V
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander passes (args…, options, command)
 type Action = (...args: any[]) => Promise<void>;
 
+// Commands that end (everything but dev, serve and sim, which run until stopped) end quietly when
+// the reader of their output goes away.
 const exitWith = (fn: (...args: never[]) => Promise<number>): Action => async (...args) => {
+  endQuietlyWhenReaderGoes();
   try {
     process.exitCode = await fn(...(args as never[]));
   } catch (err) {

@@ -1,10 +1,21 @@
 import type { AnyEvent, ReleaseState } from "@baton/contracts";
 import { describeEvent } from "./describe.js";
-import { bar, color, duration } from "./format.js";
+import { bar, color, duration, plural } from "./format.js";
+import { columnsWide, cut, printable } from "./terminal-text.js";
 
 // How `release --watch` shows a release: in a terminal, a live list of stages with a tick or a
-// cross and its duration, pods Ready n/m, validation and warm-up bars, the shutdown countdown;
-// elsewhere, one plain line per event.
+// cross and its duration, pods Ready n/m, validation and warm-up bars, the shutdown countdown, the
+// plan's warnings; elsewhere, one plain line per event.
+//
+// The live list is redrawn in place: the cursor goes up as many rows as the last frame took and
+// the frame is written again. That count holds only if every line takes one row, so while live
+// each line is cut to the terminal's width (with an ellipsis; one column is left free, as some
+// terminals wrap as soon as the last column is written), control characters in details become
+// spaces, and a frame taller than the terminal keeps its header and last rows. When the release
+// ends, the last frame is written in full (a line may wrap then: nothing is redrawn after it).
+// A resize (SIGWINCH, the stream's 'resize') redraws at the new width; when the terminal got
+// narrower it may have re-wrapped the last frame's lines (most terminals reflow), so the redraw
+// goes up as many rows as those lines can take now and clears to the end of the screen.
 
 export interface Display {
   event(e: AnyEvent, state: ReleaseState | undefined): void;
@@ -19,12 +30,15 @@ export function plainDisplay(out: NodeJS.WritableStream = process.stdout): Displ
       const t = Date.parse(e.time);
       const delta = previous === undefined ? "" : `+${duration(t - previous)}`;
       previous = t;
-      out.write(`${e.time}  ${delta.padStart(8)}  ${e.name.padEnd(19)}  ${describeEvent(e)}\n`);
+      out.write(`${e.time}  ${delta.padStart(8)}  ${e.name.padEnd(19)}  ${printable(describeEvent(e))}\n`);
     },
     progress() {},
     end() {},
   };
 }
+
+/** Where the live display writes: a terminal's stream (columns, rows, 'resize'). */
+export type TerminalOut = Pick<NodeJS.WriteStream, "write" | "columns" | "rows" | "on" | "off">;
 
 type Status = "pending" | "running" | "done" | "failed" | "skipped";
 interface Row {
@@ -40,7 +54,7 @@ type Key = (typeof KEYS)[number];
 
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
-export function ttyDisplay(releaseId: string, out: NodeJS.WriteStream = process.stdout): Display {
+export function ttyDisplay(releaseId: string, out: TerminalOut = process.stdout): Display {
   const rows = new Map<Key, Row>(
     [
       ["plan", "plan"],
@@ -54,7 +68,6 @@ export function ttyDisplay(releaseId: string, out: NodeJS.WriteStream = process.
     ].map(([k, label]) => [k as Key, { label: label as string, status: "pending", detail: "" }]),
   );
   let state: ReleaseState | undefined;
-  let drawn = 0;
   let tick = 0;
   let header = `release ${releaseId}`;
   const set = (k: Key, status: Status, detail: string | undefined, at: number) => {
@@ -62,18 +75,17 @@ export function ttyDisplay(releaseId: string, out: NodeJS.WriteStream = process.
     if (status === "running" && r.start === undefined) r.start = at;
     if ((status === "done" || status === "failed") && r.end === undefined) r.end = at;
     r.status = status;
-    if (detail !== undefined) r.detail = detail;
+    if (detail !== undefined) r.detail = printable(detail);
   };
-  const draw = () => {
+  const frame = () => {
     const lines = [color.bold(header), ...KEYS.filter((k) => visible(k, rows, state)).map((k) => line(rows.get(k) as Row, tick))];
+    for (const w of state?.warnings ?? []) lines.push(color.yellow(`  ! warning: ${printable(w.message)}`));
     const countdown = countdownLine(state);
     if (countdown) lines.push(color.dim(`  ${countdown}`));
-    let text = drawn > 0 ? `\x1b[${drawn}A` : "";
-    for (const l of lines) text += `\x1b[2K${l}\n`;
-    for (let i = lines.length; i < drawn; i++) text += "\x1b[2K\n";
-    out.write(text);
-    drawn = Math.max(drawn, lines.length);
+    return lines;
   };
+  const screen = liveScreen(out);
+  const draw = (final = false) => screen.draw(frame(), final);
   const checks = { tests: { done: 0, total: 0 }, warmup: { done: 0, total: 0, errors: 0 } };
   const timer = setInterval(() => {
     tick++;
@@ -82,7 +94,7 @@ export function ttyDisplay(releaseId: string, out: NodeJS.WriteStream = process.
   return {
     event(e, s) {
       state = s ?? state;
-      if (e.name === "ReleaseRequested") header = `release ${releaseId}  ${describeEvent(e)}`;
+      if (e.name === "ReleaseRequested") header = `release ${releaseId}  ${printable(describeEvent(e))}`;
       applyEvent(e, set, s);
       draw();
     },
@@ -96,15 +108,58 @@ export function ttyDisplay(releaseId: string, out: NodeJS.WriteStream = process.
       if (warmup) checks.warmup = warmup;
       if ((tests || warmup) && rows.get("validation")?.status === "running") {
         const t = checks.tests.total > 0 ? `tests ${bar(checks.tests.done, checks.tests.total, 10)} ${checks.tests.done}/${checks.tests.total}` : "";
-        const w = checks.warmup.total > 0 ? `  warm-up ${bar(checks.warmup.done, checks.warmup.total)} ${checks.warmup.done}/${checks.warmup.total} (${checks.warmup.errors} errors)` : "";
+        const w = checks.warmup.total > 0 ? `  warm-up ${bar(checks.warmup.done, checks.warmup.total)} ${checks.warmup.done}/${checks.warmup.total} (${plural(checks.warmup.errors, "error")})` : "";
         set("validation", "running", `${t}${w}`.trim(), Date.now());
       }
     },
     end() {
       clearInterval(timer);
-      draw();
+      screen.stop();
+      draw(true);
     },
   };
+}
+
+/**
+ * Redraws a frame of lines in place (see the top of this file): cut to the width while live, in
+ * full for the final frame; a resize redraws at once. Knows how many rows its last frame took.
+ */
+function liveScreen(out: TerminalOut): { draw(lines: string[], final: boolean): void; stop(): void } {
+  let lines: string[] = []; // the frame asked for last
+  let shown: string[] = []; // what was written of it
+  let rowsUp = 0; // rows from the top of the written frame down to the cursor
+  let columns = out.columns ?? 80;
+  const write = (final: boolean) => {
+    shown = final ? lines : fitted(lines, Math.max(10, columns - 1), out.rows);
+    let text = rowsUp > 0 ? `\x1b[${rowsUp}A\r` : "\r";
+    for (const l of shown) text += `\x1b[2K${l}\n`;
+    out.write(`${text}\x1b[J`); // clear below: a shorter frame leaves nothing of a longer one
+    rowsUp = shown.length;
+  };
+  const resized = () => {
+    const now = out.columns ?? 80;
+    // narrower: the terminal may have re-wrapped the written lines, each taking more rows now
+    if (now < columns) rowsUp = shown.reduce((n, l) => n + Math.max(1, Math.ceil(columnsWide(l) / now)), 0);
+    columns = now;
+    write(false);
+  };
+  out.on("resize", resized);
+  return {
+    draw(frame, final) {
+      lines = frame;
+      write(final);
+    },
+    stop() {
+      out.off("resize", resized);
+    },
+  };
+}
+
+/** Each line cut to the width; a frame taller than the terminal keeps its header and last lines. */
+function fitted(lines: string[], width: number, rows: number | undefined): string[] {
+  const room = rows === undefined ? lines.length : Math.max(2, rows - 1);
+  const kept = lines.length <= room ? lines : [lines[0] ?? "", ...lines.slice(lines.length - (room - 1))];
+  return kept.map((l) => cut(l, width));
 }
 
 function applyEvent(e: AnyEvent, set: (k: Key, s: Status, d: string | undefined, at: number) => void, s: ReleaseState | undefined): void {
@@ -142,7 +197,7 @@ function applyEvent(e: AnyEvent, set: (k: Key, s: Status, d: string | undefined,
     case "ShutdownDue":
       return set("shutdown", "running", d, at);
     case "ReleaseCompleted":
-      set("drain", s?.previousRevision === null ? "skipped" : "done", s?.previousRevision === null ? "first release: no v1" : undefined, at);
+      set("drain", s?.previousRevision === null ? "skipped" : "done", s?.previousRevision === null ? "no v1: first live revision" : undefined, at);
       return set("shutdown", s?.previousRevision === null ? "skipped" : "done", d, at);
     case "AbortRequested":
     case "DeadlineExceeded":

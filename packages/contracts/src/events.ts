@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DNS1035_LABEL, DNS1123_LABEL, RELEASE_ID } from "./names.js";
 import { ReleaseSpec } from "./spec.js";
+import { Warnings } from "./warnings.js";
 
 // Every event of a release: its name (the contract's name, as in DESIGN.md), its wire token
 // (used in the CloudEvents type and the NATS subject) and the schema of its data.
@@ -91,7 +92,13 @@ export const EVENTS = {
   ],
   ReleasePlanned: [
     "planned",
-    Base.extend({ revision: Revision, previousRevision: Revision.nullable(), fence: z.number().int().min(1) }),
+    Base.extend({
+      revision: Revision,
+      previousRevision: Revision.nullable(),
+      fence: z.number().int().min(1),
+      /** What the plan found worth saying (no readinessProbe …); absent when nothing. */
+      warnings: Warnings.optional(),
+    }),
   ],
   PodsLive: ["pods_live", Base.extend({ revision: Revision, ready: z.number().int(), desired: z.number().int() })],
   PodsFailed: [
@@ -115,6 +122,8 @@ export const EVENTS = {
       checks: z.array(CheckResult),
       warmup: WarmupResult.nullable(),
       failures: z.array(Failure).min(1),
+      /** What may explain the failures (503s from pods that had only just started …); absent when nothing. */
+      warnings: Warnings.optional(),
     }),
   ],
   PromotionApproved: ["promotion_approved", Base.extend({ by: who })],

@@ -60,6 +60,7 @@ export type { IntakePolicy, IntakeRefusal, IntakeRequest, IntakeResult } from ".
 export { PHASES, TERMINAL_PHASES, TRANSITIONS, isTerminal, replay, transition } from "./state.js";
 export type { Phase, ReleaseOutcome, ReleaseState, ReplayStep, TransitionResult } from "./state.js";
 export { jsonSchemas } from "./json-schema.js";
+export { NO_READINESS_PROBE, STARTING_PODS, Warning, noReadinessProbe, startingPods } from "./warnings.js";
 export type { SchemaFile } from "./json-schema.js";
 export { DEFAULT_DEADLINES, isDeadlinePhase, phaseDeadlineSeconds } from "./deadlines.js";
 export type { DeadlineDefaults } from "./deadlines.js";

@@ -18,15 +18,30 @@ function toSchema(schema: z.ZodType, file: string, title: string, description: s
   return { file, schema: { $id: `${ID_BASE}${file}`, title, description, ...json } };
 }
 
+/**
+ * The rules of the spec that JSON Schema cannot say (they compare fields or items with each other):
+ * a body that passes the schema may still be refused by the intake for one of these. Keep in step
+ * with the refinements in spec.ts (a test checks that the description names each).
+ */
+export const INTAKE_ONLY_RULES = [
+  "liveThreshold <= replicas",
+  "container names unique within template.spec.containers",
+  "postRelease activity names unique",
+  "each postRelease activity sets exactly one of sql, webhook",
+  "request paths (validation.tests[].request.path, validation.warmup.paths[]) do not climb above the root with .. segments and, resolved against the app's URL, stay on its origin",
+] as const;
+
+const INTAKE_ONLY = `Checked only by the intake, not by this schema: ${INTAKE_ONLY_RULES.join("; ")}. The intake also refuses namespaces it is not allowed to release into (BATON_ALLOWED_NAMESPACES; kube-system, kube-public, kube-node-lease never).`;
+
 export function jsonSchemas(): SchemaFile[] {
   const files: SchemaFile[] = [
     toSchema(
       IntakeBody,
       "intake-body.schema.json",
       "Baton intake body",
-      "Publish on NATS subject baton.intake.<namespace> (or the plain baton.intake, when the installation answers it): the release spec, plus an optional releaseId (idempotency key).",
+      `Publish on NATS subject baton.intake.<namespace> (or the plain baton.intake, when the installation answers it): the release spec, plus an optional releaseId (idempotency key). ${INTAKE_ONLY}`,
     ),
-    toSchema(ReleaseSpec, "release-spec.schema.json", "Baton release spec", "The configuration a release carries."),
+    toSchema(ReleaseSpec, "release-spec.schema.json", "Baton release spec", `The configuration a release carries. ${INTAKE_ONLY}`),
   ];
   for (const name of EVENT_NAMES) {
     const envelope = z.strictObject({

@@ -1,6 +1,7 @@
 import type { AnyEvent, BatonEvent } from "./envelope.js";
 import type { ActivityResult, CheckResult, DeadlinePhase, EventName, Failure, Stage, WarmupResult } from "./events.js";
 import type { Reason } from "./reasons.js";
+import type { Warning } from "./warnings.js";
 import type { ReleaseSpec } from "./spec.js";
 
 // The release state machine: one pure reducer, (state, event) → state or a refusal with its
@@ -67,6 +68,8 @@ export interface ReleaseState {
   readonly postRelease: readonly ActivityResult[];
   readonly deadlinesExceeded: readonly DeadlinePhase[];
   readonly outcome: ReleaseOutcome | null;
+  /** Warnings of ReleasePlanned and ValidationFailed, in order. */
+  readonly warnings: readonly Warning[];
 }
 
 export type TransitionResult =
@@ -111,7 +114,7 @@ export const TRANSITIONS: { readonly [N in EventName]: Rule<N> } = {
     to: (s) => (s.phase === "requested" ? "rolled_back" : "rolling_back"),
     guard: (s) =>
       s.phase === "switched" && s.previousRevision === null
-        ? "this is the app's first release: there is no v1 to switch back to"
+        ? "no revision of the app was live before this one: there is no v1 to switch back to"
         : undefined,
   },
   TrafficSwitched: { from: ["promoting"], to: "switched" },
@@ -123,7 +126,7 @@ export const TRANSITIONS: { readonly [N in EventName]: Rule<N> } = {
   DrainDue: {
     from: ["switched"],
     to: "draining",
-    guard: (s) => (s.previousRevision === null ? "first release: there is no v1 to drain" : undefined),
+    guard: (s) => (s.previousRevision === null ? "no revision of the app was live before this one: there is no v1 to drain" : undefined),
   },
   DrainStarted: { from: ["draining"], to: "draining" },
   ShutdownDue: { from: ["draining"], to: "finalizing" },
@@ -222,6 +225,7 @@ function initialState(event: AnyEvent): ReleaseState {
     postRelease: [],
     deadlinesExceeded: [],
     outcome: null,
+    warnings: [],
   };
 }
 
@@ -237,7 +241,7 @@ function record(s: ReleaseState, e: AnyEvent, to: Phase): ReleaseState {
     case "ReleaseRejected":
       return { ...s, outcome: outcome(e.data.reasons.map((r) => r.message).join("; "), { reasons: e.data.reasons }) };
     case "ReleasePlanned":
-      return { ...s, revision: e.data.revision, previousRevision: e.data.previousRevision, fence: e.data.fence };
+      return { ...s, revision: e.data.revision, previousRevision: e.data.previousRevision, fence: e.data.fence, warnings: withWarnings(s, e.data.warnings) };
     case "PodsLive":
       return { ...s, pods: { ready: e.data.ready, desired: e.data.desired } };
     case "PodsFailed":
@@ -248,7 +252,8 @@ function record(s: ReleaseState, e: AnyEvent, to: Phase): ReleaseState {
       return {
         ...s,
         validation: { checks: e.data.checks, warmup: e.data.warmup },
-        outcome: outcome(`validation failed: ${e.data.failures.map((f) => f.name).join(", ")}`, { failures: e.data.failures, stage: "validator" }),
+        outcome: outcome(validationFailedReason(e.data.failures, e.data.warnings), { failures: e.data.failures, stage: "validator" }),
+        warnings: withWarnings(s, e.data.warnings),
       };
     case "PromotionApproved":
       return { ...s, approvedBy: e.data.by };
@@ -278,6 +283,18 @@ function record(s: ReleaseState, e: AnyEvent, to: Phase): ReleaseState {
     case "ReleaseFailed":
       return { ...s, outcome: outcome(e.data.cause, { stage: e.data.stage, failures: s.outcome?.failures ?? [] }) };
   }
+}
+
+/** The state's warnings with an event's appended (states stored before warnings existed have none). */
+function withWarnings(s: ReleaseState, added: readonly Warning[] | undefined): readonly Warning[] {
+  const before = s.warnings ?? [];
+  return added === undefined || added.length === 0 ? before : [...before, ...added];
+}
+
+/** "validation failed: version", and what the validator saw that may explain it (the rollback's reason). */
+function validationFailedReason(failures: readonly Failure[], warnings: readonly Warning[] | undefined): string {
+  const hints = (warnings ?? []).map((w) => w.message);
+  return [`validation failed: ${failures.map((f) => f.name).join(", ")}`, ...hints].join("; ");
 }
 
 function recordDeadline(s: ReleaseState, e: BatonEvent<"DeadlineExceeded">, to: Phase): ReleaseState {

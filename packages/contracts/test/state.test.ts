@@ -131,7 +131,7 @@ describe("a release, one event at a time", () => {
     ]);
     expect(s.phase).toBe("completed");
     const drain = transition(stateIn("switched", { previousRevision: null }), SAMPLE.DrainDue());
-    expect(drain).toEqual({ kind: "refused", reason: "DrainDue refused: first release: there is no v1 to drain" });
+    expect(drain).toEqual({ kind: "refused", reason: "DrainDue refused: no revision of the app was live before this one: there is no v1 to drain" });
   });
 
   test("manual promotion waits in awaiting_promotion until PromotionApproved", () => {
@@ -171,6 +171,19 @@ describe("a release, one event at a time", () => {
       expect(late).toMatchObject({ phase, deadlinesExceeded: [phase] });
       expect(walk([SAMPLE.ReleaseFailed()], late).phase).toBe("failed");
     }
+  });
+
+  test("warnings: the plan's are kept in the state; the validator's name the cause in the rollback's reason (issue 20)", () => {
+    const noProbe = { code: "no_readiness_probe", message: "no readinessProbe: pods count as live as soon as they start; validation may reach an app that is still starting" };
+    const starting = { code: "starting_pods", message: "503 from v2 0.2s after its pods went live, and they have no readinessProbe: …" };
+    const planned = walk([ev("ReleasePlanned", { revision: 1, previousRevision: null, fence: 1, warnings: [noProbe] })], stateIn("requested"));
+    expect(planned.warnings).toEqual([noProbe]);
+    const failures = [{ name: "version", expected: "status 200", got: 'status 503, body "{\\"error\\":\\"starting\\"}"' }];
+    const failed = walk([ev("PodsLive", { revision: 1, ready: 1, desired: 1 }), ev("ValidationFailed", { revision: 1, checks: [], warmup: null, failures, warnings: [starting] })], planned);
+    expect(failed.warnings).toEqual([noProbe, starting]);
+    expect(failed.outcome?.reason).toBe(`validation failed: version; ${starting.message}`);
+    // without a warning, the reason is as before
+    expect(walk([SAMPLE.ValidationFailed()], stateIn("validating")).outcome?.reason).toBe("validation failed: health");
   });
 
   test("abort after the switch: switch back first, then roll back", () => {

@@ -54,3 +54,22 @@ export async function sendControl(rt: Runtime, state: ReleaseState, name: Contro
   const result = await emit(rt, source, event);
   return result.emitted ? { releaseId, event: name, accepted: true } : { releaseId, event: name, accepted: false, reason: result.reason };
 }
+
+export interface ControlByIdResult extends ControlResult {
+  /** false: no such release, or one rejected at the intake (nothing to act on); `reason` says which. */
+  readonly found: boolean;
+}
+
+/**
+ * Sends PromotionApproved or AbortRequested for a release named by its id (as `baton promote|abort`
+ * pull them, and the planner pulls abort when a Release object is deleted).
+ */
+export async function requestControl(rt: Runtime, releaseId: string, name: ControlEvent, data: ControlRequest, source = "cli"): Promise<ControlByIdResult> {
+  const stored = await rt.store.get(releaseId);
+  if (stored === null) return { releaseId, event: name, found: false, accepted: false, reason: `no release ${releaseId}` };
+  if (stored.state.app === null || stored.state.namespace === null) {
+    const verb = name === "AbortRequested" ? "abort" : "promote";
+    return { releaseId, event: name, found: false, accepted: false, reason: `release ${releaseId} was rejected at the intake: nothing to ${verb}` };
+  }
+  return { ...(await sendControl(rt, stored.state, name, data, source)), found: true };
+}

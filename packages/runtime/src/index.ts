@@ -4,8 +4,8 @@ export { Bus } from "./bus.js";
 export type { BusOptions, PublishResult } from "./bus.js";
 export { ConfigSchema, configWith, loadConfig } from "./config.js";
 export type { Config } from "./config.js";
-export { controlRefusal, sendControl } from "./control.js";
-export type { ControlEvent, ControlRequest, ControlResult } from "./control.js";
+export { controlRefusal, requestControl, sendControl } from "./control.js";
+export type { ControlByIdResult, ControlEvent, ControlRequest, ControlResult } from "./control.js";
 export { ack, backoffMs, consume, durableName, listDeadLetters, retry, terminal } from "./consumer.js";
 export type { ConsumeHooks, ConsumerSpec, Consumption, DeadLetter, Delivery, Outcome } from "./consumer.js";
 export {
@@ -28,6 +28,7 @@ export { newReleaseId } from "./ids.js";
 export { VERSION, createLogger, redactCredentials, redactObject } from "./logger.js";
 export type { Logger, LoggerSettings } from "./logger.js";
 export { createMetrics } from "./metrics.js";
+export { mergeOver, podTemplateFor, servingContainer } from "./pod-template.js";
 export type { Metrics } from "./metrics.js";
 export { ENDED, NotOwnedError, assertOwned, failIfNotOwned, notOwnedCause, ownershipProblem } from "./ownership.js";
 export type { OwnedKind, Owner } from "./ownership.js";

@@ -27,9 +27,14 @@ export interface Metrics {
 const PHASE = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
 const FAST = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
+const MISNAMED_DEFAULTS = ["baton_nodejs_active_handles_total", "baton_nodejs_active_requests_total", "baton_nodejs_active_resources_total"];
+
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "baton_" }); // baton_process_cpu_seconds_total, baton_nodejs_eventloop_lag_p99_seconds …
+  // prom-client names three gauges like counters (`…_total`), which `promtool check metrics`
+  // flags; each is the sum of a per-type gauge that stays (sum(baton_nodejs_active_handles)).
+  for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
   const r = [registry];
   return {
     registry,

@@ -1,11 +1,11 @@
 // @baton/planner: the intake (request/reply on `<prefix>.intake`), the planner stage, and the
-// Release custom resource watcher (when the cluster has the CRD).
+// Release custom resource watcher (once the cluster has the CRD).
 
 import { startJanitor, type ServiceModule } from "@baton/runtime";
 import { startIntake } from "./intake.js";
 import { createKubeClients } from "./kube.js";
 import { plannerOptions } from "./options.js";
-import { releaseResourcesIfServed } from "./release-resources.js";
+import { followReleaseResources } from "./release-resources.js";
 import { plannerStage } from "./stage.js";
 
 export const plannerService: ServiceModule = {
@@ -17,7 +17,7 @@ export const plannerService: ServiceModule = {
       stages: [plannerStage(kube, opts)],
       extra: async (rt) => [
         await startIntake(rt, opts),
-        ...(await releaseResourcesIfServed(rt, kube.kc)),
+        followReleaseResources(rt, kube.kc),
         // The planner writes the index and the revision lists, so it prunes them (its Redis user may).
         startJanitor(rt, config.BATON_PRUNE_INTERVAL_S * 1000),
       ],
@@ -31,7 +31,8 @@ export { createKubeClients } from "./kube.js";
 export type { KubeClients, KubePorts } from "./kube.js";
 export { plannerOptions } from "./options.js";
 export type { PlannerOptions } from "./options.js";
-export { releaseResourcesIfServed } from "./release-resources.js";
+export { followReleaseResources } from "./release-resources.js";
+export type { FollowOptions } from "./release-resources.js";
 export { startReleaseResourceWatcher } from "./release-resource/index.js";
 export type { ReleaseWatcherOptions } from "./release-resource/index.js";
 export { plannerStage } from "./stage.js";

@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AppsV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, KubeConfig, type V1Container } from "@kubernetes/client-node";
 import { startKubeSim, type AuditEntry, type KubeSim } from "@baton/kube-sim";
 import { LABEL_APP, LABEL_MANAGED_BY, MANAGED_BY, revisionSelector } from "@baton/runtime";
 
@@ -37,7 +37,8 @@ export async function startCluster(...namespaces: string[]): Promise<Cluster> {
 
 /**
  * An app already live at `rev`, as Baton leaves it: its Deployment `<app>-<rev>` and the production
- * Service selecting it (`madeBy: null` on either: without Baton's ownership label, a team's own).
+ * Service selecting it (`madeBy: null` on either: without Baton's ownership label, a team's own);
+ * `container` is merged into the Deployment's container.
  */
 export async function liveRevision(
   c: Cluster,
@@ -45,6 +46,7 @@ export async function liveRevision(
   app: string,
   rev: number,
   madeBy: { deployment?: null; service?: null } = {},
+  container: Partial<V1Container> = {},
 ): Promise<void> {
   const labels = revisionSelector(app, rev);
   const baton = { [LABEL_MANAGED_BY]: MANAGED_BY };
@@ -55,7 +57,7 @@ export async function liveRevision(
       spec: {
         replicas: 1,
         selector: { matchLabels: labels },
-        template: { metadata: { labels }, spec: { containers: [{ name: "app", image: "baton.dev/demo-app:1.0.0", ports: [{ containerPort: 8080 }] }] } },
+        template: { metadata: { labels }, spec: { containers: [{ name: "app", image: "baton.dev/demo-app:1.0.0", ports: [{ containerPort: 8080 }], ...container }] } },
       },
     },
   });

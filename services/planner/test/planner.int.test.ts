@@ -58,6 +58,29 @@ async function names(releaseId: string): Promise<EventName[]> {
   return (await rt.bus.releaseEvents(releaseId)).map((e) => e.name);
 }
 
+describe("planner: plan-time warnings (issue 20)", () => {
+  test("a first release with no readinessProbe is planned with the warning, in the event and the stored state", async () => {
+    await start();
+    const releaseId = await accepted(specInput({ image: "baton.dev/demo-app:1.0.0" }));
+    const planned = await eventNamed(releaseId, "ReleasePlanned");
+    const warning = {
+      code: "no_readiness_probe",
+      message: 'no readinessProbe: pods count as live as soon as they start; validation may reach an app that is still starting (container "app", port 8080)',
+    };
+    expect(planned.data.warnings).toEqual([warning]);
+    expect((await rt.store.get(releaseId))?.state.warnings).toEqual([warning]);
+  });
+
+  test("a later release whose v1 has a readinessProbe is planned without warnings (v2 starts from v1's template)", async () => {
+    await liveRevision(cluster, "shop", "web", 1, {}, { readinessProbe: { httpGet: { path: "/healthz", port: 8080 } } });
+    await start();
+    const releaseId = await accepted(specInput({ image: "baton.dev/demo-app:2.0.0" }));
+    const planned = await eventNamed(releaseId, "ReleasePlanned");
+    expect(planned.data).toMatchObject({ revision: 2, previousRevision: 1 });
+    expect(planned.data.warnings).toBeUndefined();
+  });
+});
+
 describe("planner: planning", () => {
   test("a first release is planned at revision 1 with no previous revision, one trace, and no cluster write", async () => {
     await start();

@@ -57,6 +57,31 @@ test("with the Release CRD installed, a Release object becomes a planned release
   expect(planned.releaseId).toMatch(/^cr-[0-9a-f]{8}-1$/);
 });
 
+test("with the CRD applied after the planner started (a fresh kube-sim, Baton installed first), Releases are followed once it appears", async () => {
+  await start();
+  const kc = new KubeConfig();
+  kc.loadFromString(cluster.sim.kubeconfig());
+  // the planner has looked once and found no baton.dev; now the CRD is installed
+  await waitFor("the planner's first discovery check", async () => {
+    const calls = await handle!.rt.metrics.kubeRequests.get();
+    return calls.values.some((v) => v.labels.resource === "apis");
+  });
+  const crd = parse(await readFile(CRD_FILE, "utf8")) as V1CustomResourceDefinition;
+  await kc.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: crd });
+  await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+    group: "baton.dev",
+    version: "v1alpha1",
+    namespace: "shop",
+    plural: "releases",
+    body: { apiVersion: "baton.dev/v1alpha1", kind: "Release", metadata: { name: "web-late" }, spec: { app: "web", image: "baton.dev/demo-app:1.0.0" } },
+  });
+  const planned = await waitFor("a planned release of the Release applied after the CRD", async () => {
+    const states = await rt.store.list(10);
+    return states.find((s) => s.app === "web" && s.phase === "planned");
+  }, 15_000, 100);
+  expect(planned.releaseId).toMatch(/^cr-[0-9a-f]{8}-1$/);
+});
+
 test("without the CRD the planner still serves the intake (the watcher is simply not started)", async () => {
   await start();
   const m = await rt.bus.nc.request(rt.bus.subjects.intake, JSON.stringify({ app: "web", namespace: "shop", image: "baton.dev/demo-app:1.0.0" }), { timeout: 5000 });

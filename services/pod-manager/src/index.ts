@@ -30,5 +30,6 @@ export const podManagerService: ServiceModule = {
 
 export { podManagerStage } from "./stage.js";
 export type { PodManagerDeps, Target } from "./deps.js";
-export { podTemplateFor, mergeOver } from "./steps/pod-template.js";
+// The pod template of a new revision lives in @baton/runtime (the planner computes it too, to warn).
+export { podTemplateFor, mergeOver } from "@baton/runtime";
 export { failureReason, summarize } from "./steps/pod-status.js";

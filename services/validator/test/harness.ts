@@ -5,7 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
-import type { AnyEvent, EventName, ReleaseSpec, ReleaseSpecInput } from "@baton/contracts";
+import type { AnyEvent, EventName, ReleaseSpec, ReleaseSpecInput, Warning } from "@baton/contracts";
 import { releaseEvents, specInput } from "@baton/contracts/testing";
 import { startKubeSim, type KubeSim } from "@baton/kube-sim";
 import { loadKubeConfig, revisionSelector, serviceUrl, startServices, type ServiceHandle, type ServiceModule } from "@baton/runtime";
@@ -49,8 +49,8 @@ export async function startHarness(modules: readonly ServiceModule[]): Promise<H
   };
 }
 
-/** v2 of `app` (revision 2, two demo pods with `env`) behind `<app>-preview`, answering. */
-export async function v2Behind(h: Harness, app: string, env: { name: string; value: string }[]): Promise<string> {
+/** v2 of `app` (revision 2, two demo pods with `env`) behind `<app>-preview`, answering; `probe: false` leaves out the readinessProbe. */
+export async function v2Behind(h: Harness, app: string, env: { name: string; value: string }[], opts: { probe?: boolean } = {}): Promise<string> {
   const labels = revisionSelector(app, 2);
   await h.apps.createNamespacedDeployment({
     namespace: NS,
@@ -68,7 +68,7 @@ export async function v2Behind(h: Harness, app: string, env: { name: string; val
                 image: "baton.dev/demo-app:2.0.0",
                 env,
                 ports: [{ containerPort: 8080 }],
-                readinessProbe: { httpGet: { path: "/healthz", port: 8080 }, periodSeconds: 1 },
+                ...(opts.probe === false ? {} : { readinessProbe: { httpGet: { path: "/healthz", port: 8080 }, periodSeconds: 1 } }),
               },
             ],
           },
@@ -91,24 +91,25 @@ export async function v2Behind(h: Harness, app: string, env: { name: string; val
 }
 
 /**
- * Records a release up to `planned` (revision 2 over 1) and publishes PodsLive, as the pod-manager
- * would. `storedAsIs` changes the spec after it was checked: a spec stored before a rule existed.
+ * Records a release up to `planned` (revision 2 over 1, with the plan's `warnings`) and publishes
+ * PodsLive, as the pod-manager would; PodsLive is stamped now. `storedAsIs` changes the spec after
+ * it was checked: a spec stored before a rule existed.
  */
 export async function podsLive(
   rt: TestRuntime,
   releaseId: string,
   app: string,
   spec: Partial<ReleaseSpecInput>,
-  storedAsIs?: (spec: ReleaseSpec) => void,
+  opts: { storedAsIs?: (spec: ReleaseSpec) => void; warnings?: Warning[] } = {},
 ): Promise<void> {
-  const ev = releaseEvents(releaseId, app, NS, Date.now());
+  const ev = releaseEvents(releaseId, app, NS, Date.now() - 3000); // one second apart: PodsLive is the third
   const requested = ev("ReleaseRequested", { spec: specInput({ app, namespace: NS, replicas: 2, ...spec }) });
-  storedAsIs?.(requested.data.spec);
+  opts.storedAsIs?.(requested.data.spec);
   await rt.bus.publish(requested);
   await rt.store.apply(requested);
   const lock = await rt.store.acquireLock(NS, app, releaseId); // as the planner: while the release is requested
   if (!lock.ok) throw new Error(`lock of ${app} held by ${lock.holder}`);
-  const planned: AnyEvent = ev("ReleasePlanned", { revision: 2, previousRevision: 1, fence: lock.fence });
+  const planned: AnyEvent = ev("ReleasePlanned", { revision: 2, previousRevision: 1, fence: lock.fence, ...(opts.warnings ? { warnings: opts.warnings } : {}) });
   await rt.bus.publish(planned);
   await rt.store.apply(planned);
   await rt.bus.publish(ev("PodsLive", { revision: 2, ready: 2, desired: 2 }));

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect } from "@nats-io/transport-node";
 import { record } from "@baton/runtime";
 import { releaseEvents } from "@baton/contracts/testing";
+import { noReadinessProbe } from "@baton/contracts";
 import { waitFor } from "@baton/runtime/testing";
 import { validatorService } from "../src/index.js";
 import { NS, podsLive, startHarness, v2Behind, waitForEvent, type Harness } from "./harness.js";
@@ -132,12 +133,12 @@ describe("validator", () => {
         "rel-ssrf",
         "ssrf",
         { validation: { tests: [{ name: "health", request: { path: "/healthz" } }, { name: "meta", request: { path: "/x" } }], warmup: { requests: 4, paths: ["/"] } } },
-        (spec) => {
+        { storedAsIs: (spec) => {
           const meta = spec.validation.tests[1]!;
           (meta.request as { path: string; method: string }).path = `//${rogueHost}/latest/meta-data`;
           (meta.request as { method: string }).method = "POST";
           spec.validation.warmup.paths = [`/\\${rogueHost}/warm`, `/\t/${rogueHost}/warm`];
-        },
+        } },
       );
       // Then validation fails naming the refused requests, and the rogue host saw no request at all
       const verdict = await waitFor("a verdict", async () =>
@@ -157,5 +158,29 @@ describe("validator", () => {
       rogue.closeAllConnections();
       await new Promise((r) => rogue.close(r));
     }
+  });
+});
+
+describe("validator: a failure explained by pods that had only just started (issue 20)", () => {
+  const TESTS = { tests: [{ name: "version", request: { path: "/version" }, expect: { status: 200 } }] };
+
+  it("503s right after PodsLive, on a release the plan warned has no readinessProbe: the failure and the rollback's reason say so", async () => {
+    // probe-less pods are Ready as soon as they start; this app answers 503 for its first minute
+    await v2Behind(h, "starting", [{ name: "DEMO_START_DELAY_MS", value: "60000" }], { probe: false });
+    await podsLive(h.rt, "rel-starting", "starting", { validation: TESTS }, { warnings: [noReadinessProbe("app", 8080)] });
+    const failed = await waitForEvent(h.rt, "rel-starting", "ValidationFailed");
+    expect(failed.data.failures[0]?.got).toMatch(/^status 503, body ".*starting.*"/);
+    expect(failed.data.warnings).toEqual([{ code: "starting_pods", message: expect.stringMatching(/^503 from v2 \d+(\.\d)?s after its pods went live, and they have no readinessProbe: pods count as live as soon as they start; validation may reach an app that is still starting$/) }]);
+    const state = (await h.rt.store.get("rel-starting"))?.state;
+    expect(state?.outcome?.reason).toMatch(/^validation failed: version; 503 from v2 .* no readinessProbe/);
+  });
+
+  it("the same 503s on a release the plan did not warn about: no hint (a probe said the pods were ready)", async () => {
+    await v2Behind(h, "starting2", [{ name: "DEMO_START_DELAY_MS", value: "60000" }], { probe: false });
+    await podsLive(h.rt, "rel-starting2", "starting2", { validation: TESTS });
+    const failed = await waitForEvent(h.rt, "rel-starting2", "ValidationFailed");
+    expect(failed.data.failures[0]?.got).toMatch(/^status 503/);
+    expect(failed.data.warnings).toBeUndefined();
+    expect((await h.rt.store.get("rel-starting2"))?.state.outcome?.reason).toBe("validation failed: version");
   });
 });

@@ -1,25 +1,14 @@
-import { sendControl, type ControlEvent, type ControlResult, type Runtime } from "@baton/runtime";
+import { requestControl } from "@baton/runtime";
 import { withRuntime } from "../connect.js";
 import { CliError, EXIT } from "../errors.js";
 
-// promote and abort: the operator's two levers (the same events the console sends; see
-// packages/runtime/src/control.ts). A refusal comes back at once with its reason.
+// promote and abort: the operator's two levers (the checks are runtime's requestControl, which the
+// planner also uses when a Release object is deleted).
 
-export type { ControlEvent, ControlResult } from "@baton/runtime";
-
-/** Sends PromotionApproved or AbortRequested for a release, unless the state machine refuses it. */
-export async function requestControl(rt: Runtime, releaseId: string, name: ControlEvent, data: { by: string; reason?: string }): Promise<ControlResult> {
-  const stored = await rt.store.get(releaseId);
-  if (stored === null) throw new CliError(`no release ${releaseId}`, EXIT.failed);
-  if (stored.state.app === null || stored.state.namespace === null) {
-    throw new CliError(`release ${releaseId} was rejected at the intake: nothing to ${name === "AbortRequested" ? "abort" : "promote"}`, EXIT.failed);
-  }
-  return sendControl(rt, stored.state, name, data, "cli");
-}
-
-async function control(releaseId: string, name: ControlEvent, data: { by: string; reason?: string }, json: boolean | undefined): Promise<number> {
+async function control(releaseId: string, name: "PromotionApproved" | "AbortRequested", data: { by: string; reason?: string }, json: boolean | undefined): Promise<number> {
   return withRuntime(async (rt) => {
     const r = await requestControl(rt, releaseId, name, data);
+    if (!r.found) throw new CliError(r.reason ?? `no release ${releaseId}`, EXIT.failed);
     if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
     else if (r.accepted) process.stdout.write(`${name} sent for ${releaseId}\n`);
     else process.stderr.write(`baton: ${r.reason}\n`);

@@ -28,6 +28,7 @@ export function statusView(s: ReleaseState) {
     timestamps: s.enteredAt,
     pods: s.pods,
     outcome: s.outcome,
+    warnings: s.warnings ?? [],
     lastEvent: s.lastEvent,
   };
 }
@@ -44,6 +45,7 @@ export async function statusCommand(releaseId: string | undefined, f: { json?: b
       `${color.bold(s.releaseId)}  ${s.namespace}/${s.app}  ${s.spec?.image ?? ""}`,
       `phase     ${s.phase}${s.outcome ? ` — ${s.outcome.reason}` : ""}`,
       `revision  ${s.revision ?? "-"}${s.previousRevision ? ` (from ${s.previousRevision})` : ""}`,
+      ...(s.warnings ?? []).map((w) => color.yellow(`warning   ${w.message}`)),
       ...Object.entries(s.enteredAt).map(([p, t]) => `  ${p.padEnd(19)} ${t}`),
     ];
     for (const f2 of s.outcome?.failures ?? []) lines.push(`  ✗ ${f2.name}: expected ${f2.expected}, got ${f2.got}`);

@@ -1,6 +1,9 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ApiextensionsV1Api, KubeConfig, type V1CustomResourceDefinition } from "@kubernetes/client-node";
+import { parse as parseYaml } from "yaml";
 import type { KubeSim } from "@baton/kube-sim";
 import { createLogger, loadConfig, runMain, startServices, type Config } from "@baton/runtime";
 import { EXTRAS, stagesNamed, STAGES } from "../services.js";
@@ -19,13 +22,36 @@ export function defaultKubeconfigPath(): string {
   return join(process.env.BATON_STATE_DIR ?? join(homedir(), ".baton"), "kubeconfig");
 }
 
+/** deploy/crd/release.yaml, from this file (src/commands or dist/commands of packages/cli). */
+const RELEASE_CRD = fileURLToPath(new URL("../../../../deploy/crd/release.yaml", import.meta.url));
+
+/** kube-sim with the Release CRD installed (a fresh cluster each time), its kubeconfig written. */
 export async function startSim(opts: { port?: string; kubeconfig?: string }): Promise<{ sim: KubeSim; kubeconfig: string }> {
   const { startKubeSim } = await import("@baton/kube-sim"); // only `sim`, `dev --sim` and `demo` need it
   const sim = await startKubeSim({ port: Number(opts.port ?? 0) });
   const kubeconfig = resolve(opts.kubeconfig ?? defaultKubeconfigPath());
   await mkdir(dirname(kubeconfig), { recursive: true });
   await sim.writeKubeconfig(kubeconfig);
+  await installReleaseCrd(sim);
   return { sim, kubeconfig };
+}
+
+/**
+ * Applies deploy/crd/release.yaml to the simulator, so `kubectl apply` of a Release works there
+ * as on a cluster where Baton is installed. Without the file (the CLI run from its container
+ * image, which ships no deploy/), it says so and goes on: the intake works all the same.
+ */
+async function installReleaseCrd(sim: KubeSim): Promise<void> {
+  let crd: V1CustomResourceDefinition;
+  try {
+    crd = parseYaml(await readFile(RELEASE_CRD, "utf8")) as V1CustomResourceDefinition;
+  } catch (err) {
+    process.stderr.write(`baton: Release CRD not installed in kube-sim (cannot read ${RELEASE_CRD}: ${(err as Error).message})\n`);
+    return;
+  }
+  const kc = new KubeConfig();
+  kc.loadFromString(sim.kubeconfig());
+  await kc.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: crd });
 }
 
 export async function simCommand(opts: { port?: string; kubeconfig?: string }): Promise<void> {

@@ -4,6 +4,7 @@ import type { KubePorts } from "../kube.js";
 import { namespaceMissing } from "../steps/check-namespace.js";
 import { referenceRefusals } from "../steps/check-references.js";
 import { findRevisions } from "../steps/find-revisions.js";
+import { planWarnings } from "../steps/plan-warnings.js";
 import { takeLock } from "../steps/take-lock.js";
 import type { PlannerOptions } from "../options.js";
 
@@ -12,7 +13,7 @@ import type { PlannerOptions } from "../options.js";
  * policy, then the cluster), check what the spec reaches (webhook hosts, Secrets), take the app's
  * lock, find the live revision and the highest one (refusing when a name the release needs is
  * taken by an object Baton did not make for this app), allocate the new revision (stable for this
- * release), plan.
+ * release), warn about the pod template it will create (no readinessProbe …), plan.
  */
 export async function onReleaseRequested(
   ctx: HandlerContext<"ReleaseRequested">,
@@ -41,13 +42,15 @@ export async function onReleaseRequested(
   const found = await step("find-revisions", releaseId, () => findRevisions(kube, namespace, app));
   if (found.notOwned.length > 0) return reject(ctx, ...found.notOwned); // the terminal state frees the lock
   if (found.selected !== null && found.live === null) {
-    ctx.log.warn({ selected: found.selected }, "the production Service selects a revision that has no Deployment: planning as a first release");
+    ctx.log.warn({ selected: found.selected }, "the production Service selects a revision that has no Deployment: planning as the first live revision");
   }
   const revision = await step("allocate-revision", releaseId, () =>
     ctx.rt.store.allocateRevision(namespace, app, releaseId, found.floor),
   );
+  const warnings = ctx.state.spec === null ? [] : planWarnings(ctx.state.spec, revision, found.liveTemplate);
+  for (const w of warnings) ctx.log.warn({ warning: w.code }, w.message);
   ctx.log.info({ revision, previousRevision: found.live, floor: found.floor, fence: lock.fence }, "planned");
-  await ctx.emit("ReleasePlanned", { revision, previousRevision: found.live, fence: lock.fence });
+  await ctx.emit("ReleasePlanned", { revision, previousRevision: found.live, fence: lock.fence, ...(warnings.length > 0 ? { warnings } : {}) });
 }
 
 async function reject(ctx: HandlerContext<"ReleaseRequested">, ...reasons: Reason[]): Promise<void> {

@@ -35,6 +35,7 @@ export interface ReleaseObject {
     readonly generation?: number;
     readonly resourceVersion?: string;
     readonly deletionTimestamp?: string;
+    readonly finalizers?: readonly string[];
   };
   readonly spec?: Record<string, unknown>;
   readonly status?: Partial<ReleaseStatus>;

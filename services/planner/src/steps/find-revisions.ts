@@ -1,4 +1,4 @@
-import type { V1Deployment, V1Service } from "@kubernetes/client-node";
+import type { V1Deployment, V1PodTemplateSpec, V1Service } from "@kubernetes/client-node";
 import type { Reason } from "@baton/contracts";
 import {
   LABEL_APP,
@@ -21,6 +21,8 @@ export interface ClusterRevisions {
   readonly selected: number | null;
   /** The highest revision of any Deployment of the app (0 when none): new revisions go above it. */
   readonly floor: number;
+  /** The live revision's pod template (the new revision starts from it); null when none is live. */
+  readonly liveTemplate: V1PodTemplateSpec | null;
   /**
    * Objects the release would change that Baton did not make for this app (the production and
    * preview Services, the live Deployment), each named with why: the release cannot go ahead.
@@ -48,7 +50,7 @@ export async function findRevisions(kube: KubePorts, namespace: string, app: str
     preview === null ? undefined : ownershipProblem("Service", preview, { app }),
     liveDeployment === null ? undefined : ownershipProblem("Deployment", liveDeployment, { app }),
   ].flatMap((problem) => (problem === undefined ? [] : [{ path: "app", rule: "must not need an object Baton did not make", message: `app: ${problem}` }]));
-  return { live, selected, floor, notOwned };
+  return { live, selected, floor, notOwned, liveTemplate: liveDeployment?.spec?.template ?? null };
 }
 
 function readService(kube: KubePorts, namespace: string, name: string): Promise<V1Service | null> {

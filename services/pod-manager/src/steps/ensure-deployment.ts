@@ -12,11 +12,11 @@ import {
   kubeCall,
   kubeError,
   kubeGetOrNull,
+  podTemplateFor,
   revisionSelector,
   type Logger,
 } from "@baton/runtime";
 import type { PodManagerDeps, Target } from "../deps.js";
-import { podTemplateFor } from "./pod-template.js";
 
 type Spec = NonNullable<ReleaseState["spec"]>;
 

@@ -12,7 +12,7 @@ export function onTrafficSwitched(deps: ReaperDeps): Handler<"TrafficSwitched"> 
     const revision = revisionOf(ctx.state);
     const previous = ctx.state.previousRevision;
     if (previous === null) {
-      ctx.log.info({ revision }, "first release: no v1 to shut down; completing");
+      ctx.log.info({ revision }, "no v1 (first live revision): nothing to shut down; completing");
       return complete(ctx, deps, { revision, previousRevision: null, forcedPods: 0 });
     }
     const inMs = spec.shutdown.delaySeconds * 1000;

@@ -1,6 +1,6 @@
 import type { Agent } from "node:http";
 import type { ReleaseState, WarmupResult } from "@baton/contracts";
-import { isAnswer, sendRequest } from "./http-request.js";
+import { isAnswer, sendRequest, type HttpResult } from "./http-request.js";
 
 // Warm-up traffic: `requests` GETs over `paths` (round-robin), `concurrency` at a time. An error is
 // a network failure or a status of 400 or more. The result carries the error rate against its
@@ -20,6 +20,7 @@ export async function runWarmup(
   timeoutMs: number,
   signal: AbortSignal,
   onProgress: WarmupProgress,
+  onAnswer: (r: HttpResult, sentAt: number) => void = () => undefined,
 ): Promise<WarmupResult> {
   const latencies: number[] = [];
   let next = 0;
@@ -28,7 +29,9 @@ export async function runWarmup(
     while (next < w.requests && !signal.aborted) {
       const i = next++;
       const path = w.paths[i % w.paths.length] ?? "/";
+      const sentAt = Date.now();
       const r = await sendRequest(agent, baseUrl, { method: "GET", path }, timeoutMs, signal);
+      onAnswer(r, sentAt);
       latencies.push(r.latencyMs);
       if (!isAnswer(r) || r.status >= 400) errors++;
       onProgress(latencies.length, w.requests, errors);

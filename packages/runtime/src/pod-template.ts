@@ -1,13 +1,14 @@
 import type { V1Container, V1PodTemplateSpec } from "@kubernetes/client-node";
 import type { ReleaseState } from "@baton/contracts";
-import { LABEL_APP, LABEL_REVISION } from "@baton/runtime";
+import { LABEL_APP, LABEL_REVISION } from "./kube.js";
 
 // The pod template of a new revision (DESIGN.md "Release spec"): v2 starts from v1's pod template
 // with `image` set on its first container (as `kubectl set image` does), then the request's
 // `template` is merged over it — containers and init containers by name, env by name, any other
 // object field deep-merged, any other list replaced. On a first release the request's template
 // defines the pods; without one, a single container `app` with the image and the port.
-// Pure: no I/O, so it is unit-tested on its own.
+// Pure: no I/O, so it is unit-tested on its own. The pod-manager creates the Deployment from it;
+// the planner computes the same template at plan time to warn about it (servingContainer).
 
 type Json = Record<string, unknown>;
 type Spec = NonNullable<ReleaseState["spec"]>;
@@ -83,4 +84,14 @@ function ensurePort(t: V1PodTemplateSpec, port: number): void {
   if (first !== undefined && (first.ports === undefined || first.ports.length === 0)) {
     first.ports = [{ name: "http", containerPort: port }];
   }
+}
+
+/**
+ * The container that serves `port`: the one declaring it as a containerPort, else the first
+ * (podTemplateFor declares the port on the first container when it declares none, and the
+ * Services send traffic to that port of the pod). undefined for a template without containers.
+ */
+export function servingContainer(t: V1PodTemplateSpec, port: number): V1Container | undefined {
+  const containers = t.spec?.containers ?? [];
+  return containers.find((c) => (c.ports ?? []).some((p) => p.containerPort === port)) ?? containers[0];
 }
