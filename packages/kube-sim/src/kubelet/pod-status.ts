@@ -76,16 +76,16 @@ function conditions(pod: Pod, statuses: ContainerStatus[], view: PodView, now: s
   ];
 }
 
-/** The whole status of `pod` as the kubelet sees it now (fields the kubelet does not own are kept). */
-export function podStatus(pod: Pod, view: PodView, now = Date.now()): PodStatus {
+/** The whole status of `pod` as the kubelet of the node at `hostIP` sees it now (fields the kubelet does not own are kept). */
+export function podStatus(pod: Pod, view: PodView, hostIP: string, now = Date.now()): PodStatus {
   const at = timestamp(now);
   const statuses = view.containers.map((c) => containerStatus(c, view.terminating));
   return {
     ...pod.status,
     phase: phaseOf(view),
     conditions: conditions(pod, statuses, view, at),
-    hostIP: "127.0.0.1",
-    hostIPs: [{ ip: "127.0.0.1" }],
+    hostIP,
+    hostIPs: [{ ip: hostIP }],
     podIP: view.ip,
     podIPs: [{ ip: view.ip }],
     startTime: view.startTime,
