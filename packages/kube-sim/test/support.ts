@@ -77,4 +77,16 @@ export function isReady(pod: k8s.V1Pod): boolean {
   return pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
 }
 
+/** The annotation kube-sim's proxy publishes a Service's loopback address in (`host:port`). */
+export const ADDRESS = "baton.dev/external-address";
+
+/** The loopback port kube-sim's proxy gives Service `name`, once it is published on the Service. */
+export async function publishedPort(c: SimClients, name: string, namespace = "default"): Promise<number> {
+  return waitFor(`the proxy address of Service ${name}`, async () => {
+    const svc = await c.core.readNamespacedService({ name, namespace });
+    const address = svc.metadata?.annotations?.[ADDRESS];
+    return address ? Number(address.slice(address.lastIndexOf(":") + 1)) : undefined;
+  });
+}
+
 export const HEALTH_PROBE: k8s.V1Probe = { httpGet: { path: "/healthz", port: 8080 }, periodSeconds: 1 };
