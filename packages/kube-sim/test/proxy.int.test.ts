@@ -2,6 +2,7 @@
 import { Agent, request } from "node:http";
 import { createServer } from "node:net";
 import type * as k8s from "@kubernetes/client-node";
+import { serviceUrl } from "@baton/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADDRESS, failure, isReady, merge, publishedPort, startSim, waitFor, type SimClients } from "./support.js";
 
@@ -82,6 +83,8 @@ describe("kube-proxy", () => {
     const published = await c.core.readNamespacedService({ name: "addr", namespace: NS });
     expect(published.metadata?.annotations?.[ADDRESS]).toBe(`127.0.0.1:${port}`);
     expect(published.status?.loadBalancer?.ingress).toBeUndefined();
+    // where Baton's BATON_SERVICE_ADDRESS=load-balancer looks
+    expect(await serviceUrl(c.core, { BATON_SERVICE_ADDRESS: "load-balancer", BATON_CLUSTER_DOMAIN: "cluster.local" }, NS, "addr")).toBe(`http://127.0.0.1:${port}`);
     await c.core.replaceNamespacedService({
       name: "addr",
       namespace: NS,

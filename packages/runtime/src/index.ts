@@ -72,4 +72,5 @@ export {
   selectorPatch,
   serviceUrl,
   serviceUrlOf,
+  SERVICE_ADDRESS_ANNOTATION,
 } from "./kube.js";
