@@ -74,9 +74,11 @@ program
 program.command("serve <stages...>").description("run the named stages (planner, pod-manager, validator, traffic-switcher, reaper)").action(run(serveCommand as never));
 program
   .command("sim")
-  .description("start kube-sim alone and write its kubeconfig")
-  .option("--kubeconfig <path>", "default: ~/.baton/kubeconfig")
+  .description("start kube-sim alone and write its kubeconfig; with --node, join a kube-sim node to the cluster --kubeconfig names")
+  .option("--kubeconfig <path>", "where to write kube-sim's kubeconfig (default: ~/.baton/kubeconfig); with --node: the cluster to join")
   .option("--port <n>", "API port (default: any free port)")
+  .option("--node", "run only a kube-sim node (kubelet + kube-proxy) against any API server, until SIGINT/SIGTERM")
+  .option("--node-name <name>", "with --node: the Node's name (default: kube-sim-<hostname>)")
   .action(run(simCommand as never));
 
 program

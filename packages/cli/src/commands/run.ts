@@ -3,6 +3,7 @@ import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { KubeSim } from "@baton/kube-sim";
 import { createLogger, loadConfig, runMain, startServices, type Config } from "@baton/runtime";
+import { CliError } from "../errors.js";
 import { stagesNamed, STAGES } from "../services.js";
 
 // serve, dev and sim: running Baton. `serve` runs chosen stages in this process (one per
@@ -25,10 +26,43 @@ export async function startSim(opts: { port?: string; kubeconfig?: string }): Pr
   return { sim, kubeconfig };
 }
 
-export async function simCommand(opts: { port?: string; kubeconfig?: string }): Promise<void> {
+export interface SimOptions {
+  port?: string;
+  kubeconfig?: string;
+  node?: boolean;
+  nodeName?: string;
+}
+
+export async function simCommand(opts: SimOptions): Promise<void> {
+  if (opts.node) return simNodeCommand(opts);
+  if (opts.nodeName) throw new CliError("--node-name names the node of `baton sim --node`; without --node, kube-sim's own node is always kube-sim");
   const { sim, kubeconfig } = await startSim(opts);
   process.stdout.write(`kube-sim serving at ${sim.url}\nkubeconfig written to ${kubeconfig}\n  export KUBECONFIG=${kubeconfig}\n`);
   const stop = () => void sim.close().then(() => process.exit(0));
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+/**
+ * `baton sim --node`: a kube-sim node (kubelet + kube-proxy) joins the cluster the kubeconfig
+ * names — kube-sim's own or a real API server — and runs its pods until SIGINT or SIGTERM, which
+ * report the node NotReady, stop every pod's demo app and Service port, and exit 0.
+ */
+async function simNodeCommand(opts: SimOptions): Promise<void> {
+  if (!opts.kubeconfig) throw new CliError("baton sim --node needs --kubeconfig PATH: the kubeconfig of the cluster to join");
+  if (opts.port) throw new CliError("--port is kube-sim's API port: a node (--node) serves no API");
+  const { startNode, NodeStartError } = await import("@baton/kube-sim");
+  const kubeconfig = resolve(opts.kubeconfig);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  let node: Awaited<ReturnType<typeof startNode>>;
+  try {
+    node = await startNode({ kubeconfig, log, ...(opts.nodeName ? { nodeName: opts.nodeName } : {}) });
+  } catch (err) {
+    if (err instanceof NodeStartError) throw new CliError(err.message);
+    throw err;
+  }
+  process.stdout.write(`kube-sim node ${node.nodeName} joined the cluster of ${kubeconfig}; Ctrl-C (or SIGTERM) stops it\n`);
+  const stop = () => void node.close().then(() => process.exit(0));
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
 }
