@@ -7,9 +7,8 @@
  */
 import { isStatus, type ApiClient } from "../client/rest.js";
 import type { Condition, KObject } from "../kinds.js";
-import { LEASE_DURATION_SECONDS, LEASE_NAMESPACE, leaseObject, microTime, nodeLabels, nodeObject, nodeStatus, type NodeIdentity } from "./node-object.js";
+import { LEASE_NAMESPACE, leaseObject, microTime, nodeLabels, nodeObject, nodeStatus, type NodeIdentity } from "./node-object.js";
 
-export const LEASE_RENEW_MS = 10_000;
 const STATUS_REPORT_MS = 60_000;
 const RETRY_MS = 1_000;
 const SHUTDOWN_REPORT_TIMEOUT_MS = 2_000;
@@ -36,6 +35,11 @@ export class Heartbeat {
   #leaseTimer: NodeJS.Timeout | undefined;
   #statusTimer: NodeJS.Timeout | undefined;
   #stopped = false;
+
+  /** A kubelet renews its Lease every quarter of the Lease's duration (10 s of the default 40). */
+  get #renewMs(): number {
+    return (this.#o.id.leaseDurationSeconds * 1000) / 4;
+  }
 
   constructor(options: HeartbeatOptions) {
     this.#o = options;
@@ -71,7 +75,7 @@ export class Heartbeat {
 
   /** Starts the lease renewals and status reports. */
   start(): void {
-    this.#scheduleLease(LEASE_RENEW_MS);
+    this.#scheduleLease(this.#renewMs);
     this.#statusTimer = setInterval(() => void this.#postStatus(true).catch((err: unknown) => this.#o.log(`node: status report failed: ${String(err)}`)), STATUS_REPORT_MS);
     this.#statusTimer.unref();
   }
@@ -80,7 +84,7 @@ export class Heartbeat {
     if (this.#stopped) return;
     this.#leaseTimer = setTimeout(() => {
       this.#renewLease().then(
-        () => this.#scheduleLease(LEASE_RENEW_MS),
+        () => this.#scheduleLease(this.#renewMs),
         (err: unknown) => {
           this.#o.log(`node: lease renewal failed: ${String(err)}; again in ${RETRY_MS} ms`);
           this.#scheduleLease(RETRY_MS);
@@ -100,13 +104,13 @@ export class Heartbeat {
           throw err;
         });
         if (!found && this.#node) {
-          this.#lease = await client.request<KObject>("POST", `/apis/coordination.k8s.io/v1/namespaces/${LEASE_NAMESPACE}/leases`, { body: leaseObject(this.#node) });
+          this.#lease = await client.request<KObject>("POST", `/apis/coordination.k8s.io/v1/namespaces/${LEASE_NAMESPACE}/leases`, { body: leaseObject(this.#node, this.#o.id.leaseDurationSeconds) });
           return;
         }
         this.#lease = found;
       }
       if (!this.#lease) return;
-      const spec = { ...(this.#lease.spec as object), holderIdentity: this.#o.id.name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: microTime() };
+      const spec = { ...(this.#lease.spec as object), holderIdentity: this.#o.id.name, leaseDurationSeconds: this.#o.id.leaseDurationSeconds, renewTime: microTime() };
       this.#lease = await client.request<KObject>("PUT", this.#leasePath, { body: { apiVersion: "coordination.k8s.io/v1", kind: "Lease", ...this.#lease, spec } });
     } catch (err) {
       this.#lease = undefined;

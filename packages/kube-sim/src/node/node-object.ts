@@ -12,13 +12,14 @@ import { timestamp } from "../machinery/objects.js";
 /** The version a kube-sim node reports as its kubelet's (the API level kube-sim follows, marked). */
 export const KUBELET_VERSION = "v1.32.0-kube-sim";
 export const LEASE_NAMESPACE = "kube-node-lease";
-export const LEASE_DURATION_SECONDS = 40;
 
 export interface NodeIdentity {
   readonly name: string;
   /** The node's InternalIP, also every pod's hostIP. */
   readonly address: string;
   readonly maxPods: number;
+  /** The Lease's duration; it is renewed every quarter of it (a kubelet's --node-lease-duration-seconds). */
+  readonly leaseDurationSeconds: number;
 }
 
 const BOOT_ID = randomUUID();
@@ -80,12 +81,12 @@ export function microTime(ms = Date.now()): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 }
 
-export function leaseObject(node: KObject): KObject {
+export function leaseObject(node: KObject, leaseDurationSeconds: number): KObject {
   const name = node.metadata.name ?? "";
   return {
     apiVersion: "coordination.k8s.io/v1",
     kind: "Lease",
     metadata: { name, namespace: LEASE_NAMESPACE, ownerReferences: [{ apiVersion: "v1", kind: "Node", name, uid: node.metadata.uid ?? "" }] },
-    spec: { holderIdentity: name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: microTime() },
+    spec: { holderIdentity: name, leaseDurationSeconds, renewTime: microTime() },
   };
 }

@@ -22,6 +22,8 @@ export interface NodeOptions {
   proxyHost?: string;
   /** The pods the Node offers room for (status.capacity.pods). Default 1000. */
   maxPods?: number;
+  /** Duration of the node's Lease in kube-node-lease, renewed every quarter of it. Default 40 (a kubelet's default). */
+  leaseDurationSeconds?: number;
   /** Receives one line per notable event. Default: silent. */
   log?: (line: string) => void;
 }
@@ -56,8 +58,10 @@ function checkOptions(o: NodeOptions): Required<Omit<NodeOptions, "log">> & Pick
   if (!Number.isFinite(probeIntervalMs) || probeIntervalMs <= 0) problems.push(`probeIntervalMs must be a positive number, got ${probeIntervalMs}`);
   const maxPods = o.maxPods ?? 1000;
   if (!Number.isInteger(maxPods) || maxPods < 1) problems.push(`maxPods must be a positive integer, got ${maxPods}`);
+  const leaseDurationSeconds = o.leaseDurationSeconds ?? 40;
+  if (!Number.isInteger(leaseDurationSeconds) || leaseDurationSeconds < 1) problems.push(`leaseDurationSeconds must be a positive integer, got ${leaseDurationSeconds}`);
   if (problems.length > 0) throw new NodeStartError(`kube-sim node: invalid options: ${problems.join("; ")}`);
-  return { kubeconfig: o.kubeconfig, nodeName, probeIntervalMs, proxyHost: o.proxyHost ?? "127.0.0.1", maxPods, log: o.log };
+  return { kubeconfig: o.kubeconfig, nodeName, probeIntervalMs, proxyHost: o.proxyHost ?? "127.0.0.1", maxPods, leaseDurationSeconds, log: o.log };
 }
 
 export async function startNode(options: NodeOptions): Promise<KubeSimNode> {
@@ -69,7 +73,7 @@ export async function startNode(options: NodeOptions): Promise<KubeSimNode> {
   } catch (err) {
     throw new NodeStartError(`kube-sim node: cannot read the kubeconfig: ${(err as Error).message}`, { cause: err });
   }
-  const id: NodeIdentity = { name: o.nodeName, address: "127.0.0.1", maxPods: o.maxPods };
+  const id: NodeIdentity = { name: o.nodeName, address: "127.0.0.1", maxPods: o.maxPods, leaseDurationSeconds: o.leaseDurationSeconds };
   const heartbeat = new Heartbeat({ client, id, log });
   const kubelet = new Kubelet({ client, nodeName: id.name, hostIP: id.address, probeIntervalMs: o.probeIntervalMs, log });
   const proxy = new Proxy({ client, host: o.proxyHost, log });
