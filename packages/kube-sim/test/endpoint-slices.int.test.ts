@@ -51,7 +51,7 @@ describe("endpointslice controller", () => {
     expect(slice?.ports).toEqual([{ name: "web", port: 8080, protocol: "TCP" }]);
     const expected = pods
       .map((p) => ({
-        addresses: [p.status?.podIP],
+        addresses: [p.status?.podIP ?? ""],
         conditions: { ready: isReady(p), serving: isReady(p), terminating: false },
         nodeName: "kube-sim",
         targetRef: { kind: "Pod", namespace: NS, name: p.metadata?.name, uid: p.metadata?.uid },

@@ -7,7 +7,7 @@
 import * as k8s from "@kubernetes/client-node";
 import { startNode, type KubeSimNode } from "@baton/kube-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deployment, failure, HEALTH_PROBE, isReady, merge, startSim, waitFor, type SimClients } from "./support.js";
+import { deployment, failure, HEALTH_PROBE, isReady, merge, publishedPort, startSim, waitFor, type SimClients } from "./support.js";
 
 let c: SimClients;
 const NS = "default";
@@ -142,6 +142,16 @@ describe("kube-sim's node", () => {
     expect(new Set(pods.map((p) => p.status?.podIP)).size).toBe(10);
     const statusWriters = new Set(c.sim.audit().filter((e) => e.namespace === ns && e.resource === "pods" && e.subresource === "status").map((e) => e.user));
     expect([...statusWriters].sort()).toEqual(["system:kube-sim", "system:node:worker-2"]);
+
+    // Both nodes' proxies follow the Service; the first to publish keeps it (no tug of war).
+    await c.core.createNamespacedService({ namespace: ns, body: { metadata: { name: "spread" }, spec: { selector: { app: "spread" }, ports: [{ port: 80, targetPort: 8080 }] } } });
+    const port = await publishedPort(c, "spread", ns);
+    await c.apps.patchNamespacedDeployment({ name: "spread", namespace: ns, body: { spec: { replicas: 8 } } }, merge);
+    await waitFor("8 pods", async () => (await c.core.listNamespacedPod({ namespace: ns })).items.filter((p) => !p.metadata?.deletionTimestamp).length === 8);
+    await waitFor("an answer through the published port", () => fetch(`http://127.0.0.1:${port}/version`).then((r) => r.ok, () => false));
+    expect(await publishedPort(c, "spread", ns)).toBe(port);
+    const publishes = c.sim.audit().filter((e) => e.namespace === ns && e.resource === "services" && e.verb === "patch" && (e.code ?? 0) < 300);
+    expect(publishes).toHaveLength(1);
 
     const victim = onWorker[0]!;
     await c.core.deleteNamespacedPod({ name: victim.metadata?.name ?? "", namespace: ns });

@@ -9,6 +9,8 @@
  *   controller writes it. A real API server (1.29 and later, no feature gate left to change it)
  *   refuses `status.loadBalancer.ingress` on any other type with 422 "may only be used when
  *   `spec.type` is 'LoadBalancer'", and so does kube-sim's.
+ * With several kube-sim nodes in a cluster, the first to publish keeps the Service: another node
+ * replaces an address only when nothing answers on it any more (its node has gone).
  */
 import type { Service } from "../kinds.js";
 
@@ -34,16 +36,23 @@ export function ingressOf(host: string, port: number): Ingress[] {
   return [{ ip: host, ipMode: "VIP", ports: [{ port, protocol: "TCP" }] }];
 }
 
-/** The metadata patch that publishes the address, or undefined when the Service carries it already. */
-export function annotationPatch(svc: Service, host: string, port: number): object | undefined {
-  const value = addressText(host, port);
-  return svc.metadata.annotations?.[ADDRESS_ANNOTATION] === value ? undefined : { metadata: { annotations: { [ADDRESS_ANNOTATION]: value } } };
+/** A write that publishes the address, and the address it replaces (another node's, perhaps). */
+export interface Publication {
+  readonly subresource?: "status";
+  readonly patch: object;
+  /** The address the Service carries now (`host:port`), if any. */
+  readonly current?: string;
 }
 
-/** The status patch of a LoadBalancer Service, or undefined when none is needed. */
-export function statusPatch(svc: Service, host: string, port: number): object | undefined {
-  if (svc.spec.type !== "LoadBalancer") return undefined;
+/** What to write so the Service carries `host:port` (none when it does already). */
+export function publications(svc: Service, host: string, port: number): Publication[] {
+  const value = addressText(host, port);
+  const out: Publication[] = [];
+  const annotated = svc.metadata.annotations?.[ADDRESS_ANNOTATION];
+  if (annotated !== value) out.push({ patch: { metadata: { annotations: { [ADDRESS_ANNOTATION]: value } } }, ...(annotated ? { current: annotated } : {}) });
+  if (svc.spec.type !== "LoadBalancer") return out;
   const ingress = (svc.status?.loadBalancer?.ingress?.[0] ?? {}) as Ingress;
-  if (ingress.ip === host && ingress.ports?.[0]?.port === port) return undefined;
-  return { status: { loadBalancer: { ingress: ingressOf(host, port) } } };
+  const current = ingress.ip && ingress.ports?.[0]?.port ? addressText(ingress.ip, ingress.ports[0].port) : undefined;
+  if (current !== value) out.push({ subresource: "status", patch: { status: { loadBalancer: { ingress: ingressOf(host, port) } } }, ...(current ? { current } : {}) });
+  return out;
 }

@@ -4,14 +4,17 @@
  * read), gives every proxied Service a Forwarder on a loopback port, balancing over the ready
  * endpoints of the Service's first port, and publishes that address on the Service (address.ts).
  */
+import { connect } from "node:net";
 import { isStatus, type ApiClient } from "../client/rest.js";
 import { Informer, keyOf } from "../client/informer.js";
 import { WorkQueue } from "../controllers/queue.js";
 import type { EndpointSlice, KObject, Service } from "../kinds.js";
-import { annotationPatch, isProxied, statusPatch } from "./address.js";
+import { isProxied, publications } from "./address.js";
 import { Forwarder, type Endpoint } from "./forwarder.js";
 
 const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+/** Every Service is looked at again this often (an address another node published may have died). */
+const RESYNC_MS = 30_000;
 const MERGE = "application/merge-patch+json";
 
 export interface ProxyOptions {
@@ -54,6 +57,7 @@ export class Proxy {
   readonly #queue: WorkQueue;
   /** By Service key; each Forwarder serves one Service uid. */
   readonly #forwarders = new Map<string, { uid: string; fw: Forwarder }>();
+  #resync: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(options: ProxyOptions) {
@@ -74,10 +78,15 @@ export class Proxy {
   /** Resolves once Services and slices are listed (their ports then open and are published in the background). */
   async start(): Promise<void> {
     await Promise.all([this.#services.start(), this.#slices.start()]);
+    this.#resync = setInterval(() => {
+      for (const svc of this.#services.values()) this.#queue.add(keyOf(svc));
+    }, RESYNC_MS);
+    this.#resync.unref();
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#resync);
     this.#services.stop();
     this.#slices.stop();
     this.#queue.stop();
@@ -112,23 +121,43 @@ export class Proxy {
     await this.#publish(svc, entry.fw.port);
   }
 
-  /** Writes the address onto the Service (annotation; LoadBalancer status) when it is not there yet. */
+  /**
+   * Writes the address onto the Service (annotation; LoadBalancer status) where it is missing, or
+   * names an address nothing answers on (another node's, gone).
+   */
   async #publish(svc: Service, port: number): Promise<void> {
     const path = `/api/v1/namespaces/${encodeURIComponent(svc.metadata.namespace ?? "")}/services/${encodeURIComponent(svc.metadata.name ?? "")}`;
-    const patches: [string, object | undefined][] = [
-      [path, annotationPatch(svc, this.#o.host, port)],
-      [`${path}/status`, statusPatch(svc, this.#o.host, port)],
-    ];
-    for (const [target, body] of patches) {
-      if (!body) continue;
-      // The uid precondition: never publish onto a Service that replaced this one meanwhile.
-      const guarded = { ...body, metadata: { ...(body as { metadata?: object }).metadata, uid: svc.metadata.uid } };
+    for (const p of publications(svc, this.#o.host, port)) {
+      if (p.current && (await answers(p.current))) continue;
+      // Preconditions: the version looked at (another node may have published meanwhile: 409, and
+      // the watch brings its address), and the uid (never onto a Service that replaced this one).
+      const meta = { uid: svc.metadata.uid, resourceVersion: svc.metadata.resourceVersion };
+      const body = { ...p.patch, metadata: { ...(p.patch as { metadata?: object }).metadata, ...meta } };
       try {
-        this.#services.observe(await this.#o.client.request<KObject>("PATCH", target, { body: guarded, contentType: MERGE }));
+        const target = p.subresource ? `${path}/${p.subresource}` : path;
+        this.#services.observe(await this.#o.client.request<KObject>("PATCH", target, { body, contentType: MERGE }));
       } catch (err) {
-        if (isStatus(err, 404, 409, 422)) return this.#o.log(`kube-proxy: service ${keyOf(svc)}: address not published: ${(err as Error).message}`);
+        if (isStatus(err, 409)) return;
+        if (isStatus(err, 404, 422)) return this.#o.log(`kube-proxy: service ${keyOf(svc)}: address not published: ${(err as Error).message}`);
         throw err;
       }
     }
   }
+}
+
+/** Does something accept TCP connections at `host:port` (within a short wait)? */
+function answers(address: string): Promise<boolean> {
+  const i = address.lastIndexOf(":");
+  const host = address.slice(0, i).replace(/^\[|\]$/g, "");
+  const port = Number(address.slice(i + 1));
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+  });
 }
