@@ -80,7 +80,8 @@ function version(ip: string): Promise<string> {
 describe("baton sim --node", () => {
   it("joins the cluster, runs the pods bound to it, and on SIGTERM reports NotReady, stops them and exits 0 leaving no process", async () => {
     // Given a node process joined to the cluster
-    const node = baton(["sim", "--node", "--kubeconfig", kubeconfig, "--node-name", "cli-node"]);
+    // (loopback addresses: no root networking needed; scripts/k8s joins a real cluster with the defaults)
+    const node = baton(["sim", "--node", "--kubeconfig", kubeconfig, "--node-name", "cli-node", "--pod-cidr", "127.1.0.0/16", "--service-proxy", "loopback"]);
     await waitFor("the node joined", () => node.out().includes("kube-sim node cli-node joined the cluster of"), 30_000);
     const joined = await core.readNode({ name: "cli-node" });
     expect(joined.status?.conditions?.find((c) => c.type === "Ready")?.status).toBe("True");

@@ -28,8 +28,8 @@ export const ConfigSchema = z.object({
   BATON_HTTP_HOST: z.string().default("0.0.0.0"),
   /** Namespaces releases may target: "*" (any but kube-system & co.) or a comma-separated list. */
   BATON_ALLOWED_NAMESPACES: namespaces,
-  /** How the validator reaches a Service: cluster DNS (in-cluster) or its load-balancer address. */
-  BATON_SERVICE_ADDRESS: z.enum(["cluster-dns", "load-balancer"]).default("cluster-dns"),
+  /** How the validator reaches a Service: cluster DNS (in-cluster), its ClusterIP, or its load-balancer address. */
+  BATON_SERVICE_ADDRESS: z.enum(["cluster-dns", "cluster-ip", "load-balancer"]).default("cluster-dns"),
   BATON_CLUSTER_DOMAIN: z.string().default("cluster.local"),
   KUBECONFIG: z.string().optional(),
   /** Messages one replica of a stage handles at once (per event type). */

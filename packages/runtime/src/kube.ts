@@ -155,8 +155,9 @@ export async function kubeGetOrNull<T>(metrics: Metrics | undefined, resource: s
 export const SERVICE_ADDRESS_ANNOTATION = "baton.dev/external-address";
 
 /**
- * The base URL at which a Service answers: through cluster DNS when Baton runs in the cluster,
- * or, with `BATON_SERVICE_ADDRESS=load-balancer`, through the address its load balancer publishes
+ * The base URL at which a Service answers: through cluster DNS when Baton runs in the cluster;
+ * with `BATON_SERVICE_ADDRESS=cluster-ip`, at its ClusterIP and port (inside a cluster without DNS
+ * for Baton, or where the Service range routes to Baton's machine); with `load-balancer`, through the address its load balancer publishes
  * (status.loadBalancer.ingress), else the address in the annotation
  * {@link SERVICE_ADDRESS_ANNOTATION} (as kube-sim's proxy publishes on every Service).
  */
@@ -178,6 +179,12 @@ export function serviceUrlOf(
 ): string {
   const port = svc.spec?.ports?.[0]?.port ?? 80;
   if (config.BATON_SERVICE_ADDRESS === "cluster-dns") return `http://${name}.${namespace}.svc.${config.BATON_CLUSTER_DOMAIN}:${port}`;
+  if (config.BATON_SERVICE_ADDRESS === "cluster-ip") {
+    const ip = svc.spec?.clusterIP;
+    if (ip === "None") throw new TerminalError(`Service ${namespace}/${name} has no cluster IP (headless): BATON_SERVICE_ADDRESS=cluster-ip cannot reach it`);
+    if (!ip) throw new RetryableError(`Service ${namespace}/${name} has no cluster IP yet`);
+    return `http://${ip.includes(":") ? `[${ip}]` : ip}:${port}`;
+  }
   const ingress = svc.status?.loadBalancer?.ingress?.[0];
   const host = ingress?.ip ?? ingress?.hostname;
   if (host !== undefined) return `http://${host.includes(":") ? `[${host}]` : host}:${ingress?.ports?.[0]?.port ?? port}`;

@@ -4,11 +4,19 @@ import { RetryableError, SERVICE_ADDRESS_ANNOTATION, serviceUrlOf } from "@baton
 
 const LB = { BATON_SERVICE_ADDRESS: "load-balancer", BATON_CLUSTER_DOMAIN: "cluster.local" } as const;
 const DNS = { BATON_SERVICE_ADDRESS: "cluster-dns", BATON_CLUSTER_DOMAIN: "cluster.local" } as const;
+const CIP = { BATON_SERVICE_ADDRESS: "cluster-ip", BATON_CLUSTER_DOMAIN: "cluster.local" } as const;
 const ports = { ports: [{ port: 80 }] };
 
 describe("serviceUrlOf", () => {
   it("cluster-dns: the Service's DNS name and port", () => {
     expect(serviceUrlOf({ spec: ports }, DNS, "shop", "web")).toBe("http://web.shop.svc.cluster.local:80");
+  });
+
+  it("cluster-ip: the Service's ClusterIP and port (in a cluster without DNS for Baton, or where ClusterIPs route to this machine)", () => {
+    expect(serviceUrlOf({ spec: { ...ports, clusterIP: "10.96.4.7" } }, CIP, "shop", "web")).toBe("http://10.96.4.7:80");
+    expect(serviceUrlOf({ spec: { ...ports, clusterIP: "fd00::7" } }, CIP, "shop", "web")).toBe("http://[fd00::7]:80");
+    expect(() => serviceUrlOf({ spec: { ...ports, clusterIP: "None" } }, CIP, "shop", "web")).toThrow(/Service shop\/web has no cluster IP \(headless\)/);
+    expect(() => serviceUrlOf({ spec: ports }, CIP, "shop", "web")).toThrow(RetryableError);
   });
 
   it("load-balancer: the address in status.loadBalancer.ingress (a LoadBalancer Service)", () => {

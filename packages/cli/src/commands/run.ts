@@ -31,11 +31,15 @@ export interface SimOptions {
   kubeconfig?: string;
   node?: boolean;
   nodeName?: string;
+  podCidr?: string;
+  serviceProxy?: string;
 }
 
 export async function simCommand(opts: SimOptions): Promise<void> {
   if (opts.node) return simNodeCommand(opts);
-  if (opts.nodeName) throw new CliError("--node-name names the node of `baton sim --node`; without --node, kube-sim's own node is always kube-sim");
+  for (const [flag, given] of [["--node-name", opts.nodeName], ["--pod-cidr", opts.podCidr], ["--service-proxy", opts.serviceProxy]] as const) {
+    if (given !== undefined) throw new CliError(`${flag} is an option of \`baton sim --node\`; kube-sim's own node is always kube-sim, on loopback addresses`);
+  }
   const { sim, kubeconfig } = await startSim(opts);
   process.stdout.write(`kube-sim serving at ${sim.url}\nkubeconfig written to ${kubeconfig}\n  export KUBECONFIG=${kubeconfig}\n`);
   const stop = () => void sim.close().then(() => process.exit(0));
@@ -46,7 +50,10 @@ export async function simCommand(opts: SimOptions): Promise<void> {
 /**
  * `baton sim --node`: a kube-sim node (kubelet + kube-proxy) joins the cluster the kubeconfig
  * names — kube-sim's own or a real API server — and runs its pods until SIGINT or SIGTERM, which
- * report the node NotReady, stop every pod's demo app and Service port, and exit 0.
+ * report the node NotReady, stop every pod's demo app and Service port, and exit 0. By default it
+ * behaves as a node of a real cluster: pod IPs from 10.244.0.0/16 and Services on their ClusterIPs
+ * (both ranges made local here: scripts/k8s up does it); `--pod-cidr 127.1.0.0/16 --service-proxy
+ * loopback` needs no setup (kube-sim accepts loopback pod addresses; a real API server does not).
  */
 async function simNodeCommand(opts: SimOptions): Promise<void> {
   if (!opts.kubeconfig) throw new CliError("baton sim --node needs --kubeconfig PATH: the kubeconfig of the cluster to join");
@@ -56,7 +63,9 @@ async function simNodeCommand(opts: SimOptions): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   let node: Awaited<ReturnType<typeof startNode>>;
   try {
-    node = await startNode({ kubeconfig, log, ...(opts.nodeName ? { nodeName: opts.nodeName } : {}) });
+    const serviceProxy = opts.serviceProxy ?? "cluster-ip";
+    if (serviceProxy !== "cluster-ip" && serviceProxy !== "loopback") throw new CliError(`--service-proxy must be cluster-ip or loopback, got "${serviceProxy}"`);
+    node = await startNode({ kubeconfig, log, podCIDR: opts.podCidr ?? "10.244.0.0/16", serviceProxy, ...(opts.nodeName ? { nodeName: opts.nodeName } : {}) });
   } catch (err) {
     if (err instanceof NodeStartError) throw new CliError(err.message);
     throw err;

@@ -13,7 +13,7 @@ import { WorkQueue } from "../controllers/queue.js";
 import type { KObject, Pod } from "../kinds.js";
 import { deepEqual } from "../machinery/objects.js";
 import { podEvent } from "./events.js";
-import { IpPool } from "./ip-pool.js";
+import { IpPool, type Cidr } from "./ip-pool.js";
 import { podStatus } from "./pod-status.js";
 import { PodWorker } from "./pod-worker.js";
 
@@ -22,6 +22,8 @@ export interface KubeletOptions {
   readonly nodeName: string;
   /** The node's address: the pods' hostIP. */
   readonly hostIP: string;
+  /** Where pod IPs come from (ip-pool.ts). */
+  readonly podCidr: Cidr;
   readonly probeIntervalMs: number;
   readonly log: (line: string) => void;
 }
@@ -36,13 +38,14 @@ function podPath(pod: KObject): string {
 
 export class Kubelet {
   readonly #o: KubeletOptions;
-  readonly #ips = new IpPool();
+  readonly #ips: IpPool;
   readonly #workers = new Map<string, PodWorker>();
   readonly #queue: WorkQueue;
   readonly #pods: Informer;
 
   constructor(options: KubeletOptions) {
     this.#o = options;
+    this.#ips = new IpPool(options.podCidr);
     this.#queue = new WorkQueue("kubelet", (key) => this.#sync(key), options.log);
     this.#pods = new Informer({
       client: options.client,

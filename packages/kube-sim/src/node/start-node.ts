@@ -5,9 +5,11 @@
  */
 import { hostname } from "node:os";
 import { ApiClient } from "../client/rest.js";
+import { IpPool, LOOPBACK_POD_CIDR, parseCidr, type Cidr } from "../kubelet/ip-pool.js";
 import { Kubelet } from "../kubelet/kubelet.js";
 import { checkName } from "../machinery/validation.js";
-import { Proxy } from "../proxy/proxy.js";
+import { Proxy, type ServiceProxyMode } from "../proxy/proxy.js";
+import { bindError, routeHint } from "./bindable.js";
 import { Heartbeat } from "./heartbeat.js";
 import type { NodeIdentity } from "./node-object.js";
 
@@ -18,7 +20,21 @@ export interface NodeOptions {
   nodeName?: string;
   /** Readiness probe period, in ms (see KubeSimOptions.probeIntervalMs). Default 100. */
   probeIntervalMs?: number;
-  /** Where pods' Services listen (their published address). Default "127.0.0.1". */
+  /**
+   * Where pod IPs come from. Default 127.1.0.0/16 (loopback: nothing to set up, but a real API
+   * server refuses loopback addresses in EndpointSlices). Joining a real cluster, use a range
+   * made local to this machine (`ip route replace local 10.244.0.0/16 dev lo`): the node checks
+   * at start that it can bind an address there.
+   */
+  podCIDR?: string;
+  /**
+   * How Services are reached. `loopback` (default): the first port of each Service gets a port
+   * on `proxyHost`, published on the Service (annotation baton.dev/external-address; and
+   * status.loadBalancer of a LoadBalancer Service). `cluster-ip`: every Service port listens on
+   * its ClusterIP, as kube-proxy makes it in a cluster (the Service range must be local here).
+   */
+  serviceProxy?: ServiceProxyMode;
+  /** loopback mode: where Services' ports listen (their published address). Default "127.0.0.1". */
   proxyHost?: string;
   /** The pods the Node offers room for (status.capacity.pods). Default 1000. */
   maxPods?: number;
@@ -49,9 +65,15 @@ export function defaultNodeName(): string {
   return `kube-sim-${host || "node"}`.slice(0, 63).replace(/[-.]+$/, "");
 }
 
-function checkOptions(o: NodeOptions): Required<Omit<NodeOptions, "log">> & Pick<NodeOptions, "log"> {
+type Checked = Required<Omit<NodeOptions, "log" | "podCIDR">> & Pick<NodeOptions, "log"> & { podCidr: Cidr };
+
+function checkOptions(o: NodeOptions): Checked {
   const nodeName = o.nodeName ?? defaultNodeName();
   const problems: string[] = [];
+  const podCidr = parseCidr(o.podCIDR ?? LOOPBACK_POD_CIDR);
+  if (!podCidr) problems.push(`podCIDR must be an IPv4 range of /8 to /28 such as 10.244.0.0/16, got "${o.podCIDR ?? ""}"`);
+  const serviceProxy = o.serviceProxy ?? "loopback";
+  if (serviceProxy !== "loopback" && serviceProxy !== "cluster-ip") problems.push(`serviceProxy must be "loopback" or "cluster-ip", got "${String(serviceProxy)}"`);
   if (typeof o.kubeconfig !== "string" || o.kubeconfig.trim() === "") problems.push("kubeconfig must be a path or the YAML text of a kubeconfig");
   for (const msg of checkName(nodeName, "subdomain")) problems.push(`nodeName "${nodeName}": ${msg}`);
   const probeIntervalMs = o.probeIntervalMs ?? 100;
@@ -60,8 +82,23 @@ function checkOptions(o: NodeOptions): Required<Omit<NodeOptions, "log">> & Pick
   if (!Number.isInteger(maxPods) || maxPods < 1) problems.push(`maxPods must be a positive integer, got ${maxPods}`);
   const leaseDurationSeconds = o.leaseDurationSeconds ?? 40;
   if (!Number.isInteger(leaseDurationSeconds) || leaseDurationSeconds < 1) problems.push(`leaseDurationSeconds must be a positive integer, got ${leaseDurationSeconds}`);
-  if (problems.length > 0) throw new NodeStartError(`kube-sim node: invalid options: ${problems.join("; ")}`);
-  return { kubeconfig: o.kubeconfig, nodeName, probeIntervalMs, proxyHost: o.proxyHost ?? "127.0.0.1", maxPods, leaseDurationSeconds, log: o.log };
+  if (problems.length > 0 || !podCidr) throw new NodeStartError(`kube-sim node: invalid options: ${problems.join("; ")}`);
+  return { kubeconfig: o.kubeconfig, nodeName, probeIntervalMs, podCidr, serviceProxy, proxyHost: o.proxyHost ?? "127.0.0.1", maxPods, leaseDurationSeconds, log: o.log };
+}
+
+/** Pods need addresses of the pod CIDR that this machine can bind. */
+async function checkPodAddresses(o: Checked): Promise<void> {
+  const code = await bindError(new IpPool(o.podCidr).sample());
+  if (code) throw new NodeStartError(`kube-sim node: cannot bind pod addresses of ${o.podCidr.text} here (${code}): ${routeHint(o.podCidr.text)}, or choose another pod CIDR`);
+}
+
+/** In cluster-ip mode, Services listen on their ClusterIPs: the API server's Service range must be local here. */
+async function checkClusterIPs(proxy: Proxy): Promise<void> {
+  const ip = proxy.someClusterIP();
+  const code = ip ? await bindError(ip) : undefined;
+  if (!ip || !code) return;
+  const example = `${ip.split(".").slice(0, 2).join(".")}.0.0/16`;
+  throw new Error(`cannot bind ClusterIP ${ip} here (${code}): the API server's Service range (--service-cluster-ip-range) must be local to this machine; ${routeHint(example)} if that is the range`);
 }
 
 export async function startNode(options: NodeOptions): Promise<KubeSimNode> {
@@ -73,13 +110,16 @@ export async function startNode(options: NodeOptions): Promise<KubeSimNode> {
   } catch (err) {
     throw new NodeStartError(`kube-sim node: cannot read the kubeconfig: ${(err as Error).message}`, { cause: err });
   }
+  await checkPodAddresses(o);
   const id: NodeIdentity = { name: o.nodeName, address: "127.0.0.1", maxPods: o.maxPods, leaseDurationSeconds: o.leaseDurationSeconds };
   const heartbeat = new Heartbeat({ client, id, log });
-  const kubelet = new Kubelet({ client, nodeName: id.name, hostIP: id.address, probeIntervalMs: o.probeIntervalMs, log });
-  const proxy = new Proxy({ client, host: o.proxyHost, log });
+  const kubelet = new Kubelet({ client, nodeName: id.name, hostIP: id.address, podCidr: o.podCidr, probeIntervalMs: o.probeIntervalMs, log });
+  const proxy = new Proxy({ client, mode: o.serviceProxy, host: o.proxyHost, log });
   try {
+    await proxy.start();
+    if (o.serviceProxy === "cluster-ip") await checkClusterIPs(proxy);
     await heartbeat.register();
-    await Promise.all([kubelet.start(), proxy.start()]);
+    await kubelet.start();
   } catch (err) {
     await heartbeat.stop(false);
     kubelet.close();
