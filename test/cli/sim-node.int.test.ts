@@ -78,7 +78,7 @@ function version(ip: string): Promise<string> {
 }
 
 describe("baton sim --node", () => {
-  it("joins the cluster, runs the pods bound to it, and on SIGTERM reports NotReady, stops them and exits 0 leaving no process", async () => {
+  it("joins the cluster, runs the pods bound to it, and on SIGTERM shuts down gracefully (NotReady, pods Failed) and exits 0 leaving no process", async () => {
     // Given a node process joined to the cluster
     // (loopback addresses: no root networking needed; scripts/k8s joins a real cluster with the defaults)
     const node = baton(["sim", "--node", "--kubeconfig", kubeconfig, "--node-name", "cli-node", "--pod-cidr", "127.1.0.0/16", "--service-proxy", "loopback"]);
@@ -99,9 +99,13 @@ describe("baton sim --node", () => {
     // When it gets SIGTERM
     killGroup(node.child.pid ?? 0, "SIGTERM");
 
-    // Then it exits 0, its pod no longer serves, the Node says why, and nothing of it is left
+    // Then it exits 0, its pod no longer serves and is Failed (a graceful node shutdown), the Node says why, and nothing of it is left
     expect(await node.exit).toBe(0);
     await expect(version(ip)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+    const ended = await core.readNamespacedPod({ name: "on-cli-node", namespace: "default" });
+    expect(ended.status).toMatchObject({ phase: "Failed", reason: "Terminated", message: "Pod was terminated in response to imminent node shutdown." });
+    expect(ended.status?.conditions?.find((c) => c.type === "DisruptionTarget")).toMatchObject({ status: "True", reason: "TerminationByKubelet" });
+    expect(ended.status?.conditions?.find((c) => c.type === "Ready")?.status).toBe("False");
     const ready = (await core.readNode({ name: "cli-node" })).status?.conditions?.find((c) => c.type === "Ready");
     expect(ready).toMatchObject({ status: "False", reason: "KubeletNotReady", message: "node is shutting down" });
     expect(groupAlive(node.child.pid ?? 0)).toBe(false);

@@ -49,8 +49,9 @@ export async function simCommand(opts: SimOptions): Promise<void> {
 
 /**
  * `baton sim --node`: a kube-sim node (kubelet + kube-proxy) joins the cluster the kubeconfig
- * names — kube-sim's own or a real API server — and runs its pods until SIGINT or SIGTERM, which
- * report the node NotReady, stop every pod's demo app and Service port, and exit 0. By default it
+ * names — kube-sim's own or a real API server — and runs its pods until SIGINT or SIGTERM: a
+ * graceful node shutdown (the node reported NotReady, every pod SIGTERMed with its grace period,
+ * at most 10 s, then marked Failed so its Deployment replaces it), every Service port closed, exit 0. By default it
  * behaves as a node of a real cluster: pod IPs from 10.244.0.0/16 and Services on their ClusterIPs
  * (both ranges made local here: scripts/k8s up does it); `--pod-cidr 127.1.0.0/16 --service-proxy
  * loopback` needs no setup (kube-sim accepts loopback pod addresses; a real API server does not).
@@ -71,7 +72,7 @@ async function simNodeCommand(opts: SimOptions): Promise<void> {
     throw err;
   }
   process.stdout.write(`kube-sim node ${node.nodeName} joined the cluster of ${kubeconfig}; Ctrl-C (or SIGTERM) stops it\n`);
-  const stop = () => void node.close().then(() => process.exit(0));
+  const stop = () => void node.shutdown().then(() => process.exit(0));
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
 }

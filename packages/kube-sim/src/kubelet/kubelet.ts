@@ -14,7 +14,7 @@ import type { KObject, Pod } from "../kinds.js";
 import { deepEqual } from "../machinery/objects.js";
 import { podEvent } from "./events.js";
 import { IpPool, type Cidr } from "./ip-pool.js";
-import { podStatus } from "./pod-status.js";
+import { podStatus, shutdownStatus } from "./pod-status.js";
 import { PodWorker } from "./pod-worker.js";
 
 export interface KubeletOptions {
@@ -40,6 +40,8 @@ export class Kubelet {
   readonly #o: KubeletOptions;
   readonly #ips: IpPool;
   readonly #workers = new Map<string, PodWorker>();
+  /** Uids whose deletion this kubelet has finished (until the watch reports them gone). */
+  readonly #finished = new Set<string>();
   readonly #queue: WorkQueue;
   readonly #pods: Informer;
 
@@ -54,7 +56,10 @@ export class Kubelet {
       kind: "Pod",
       fieldSelector: `spec.nodeName=${options.nodeName}`,
       log: options.log,
-      onChange: (_type, pod) => this.#queue.add(keyOf(pod)),
+      onChange: (type, pod) => {
+        if (type === "DELETED") this.#finished.delete(pod.metadata.uid ?? "");
+        this.#queue.add(keyOf(pod));
+      },
     });
   }
 
@@ -70,9 +75,32 @@ export class Kubelet {
     for (const [key, worker] of this.#workers) this.#drop(key, worker);
   }
 
-  /** The pods this kubelet runs (not yet finished), for a graceful shutdown. */
-  get workers(): readonly PodWorker[] {
-    return [...this.#workers.values()];
+  /**
+   * A graceful node shutdown (a kubelet's shutdownGracePeriod): SIGTERM to every pod, its grace
+   * period capped at `graceMs`, SIGKILL to what is left, then each pod marked Failed
+   * (reason Terminated, condition DisruptionTarget) as a real kubelet does, so that its controller
+   * replaces it (on another node, or here once this node is back) instead of the API showing a
+   * Ready pod nothing runs. Status writes are best effort, each bounded.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    this.#pods.stop();
+    this.#queue.stop();
+    const running = [...this.#workers];
+    for (const [, worker] of running) worker.terminate(Math.min(worker.pod.spec.terminationGracePeriodSeconds ?? 30, graceMs / 1000));
+    const deadline = Date.now() + graceMs;
+    while (running.some(([, w]) => !w.finished) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const [key, worker] of running) this.#drop(key, worker);
+    await Promise.all(running.map(([key, worker]) => this.#reportShutdown(key, worker)));
+  }
+
+  async #reportShutdown(key: string, worker: PodWorker): Promise<void> {
+    const pod = this.#pods.get(key) as Pod | undefined;
+    const view = worker.view();
+    if (!pod || !view || pod.metadata.uid !== worker.uid) return;
+    const status = shutdownStatus(podStatus(pod, view, this.#o.hostIP));
+    await this.#o.client.request("PUT", `${podPath(pod)}/status`, { body: { ...pod, status }, timeoutMs: 2000 }).catch((err: unknown) => {
+      this.#o.log(`kubelet: pod ${key}: cannot report the node shutdown: ${String(err)}`);
+    });
   }
 
   async #sync(key: string): Promise<void> {
@@ -85,7 +113,7 @@ export class Kubelet {
     if (!pod || pod.spec.nodeName !== this.#o.nodeName) return;
     const deleting = pod.metadata.deletionTimestamp !== undefined;
     if (!worker) {
-      if (deleting) return this.#finalize(pod);
+      if (deleting) return this.#finished.has(pod.metadata.uid ?? "") ? undefined : this.#finalize(pod);
       if (isTerminal(pod)) return;
       return this.#run(key, pod);
     }
@@ -124,6 +152,7 @@ export class Kubelet {
     const uid = pod.metadata.uid;
     const body = { apiVersion: "v1", kind: "DeleteOptions", gracePeriodSeconds: 0, ...(uid ? { preconditions: { uid } } : {}) };
     await this.#write(() => this.#o.client.request("DELETE", podPath(pod), { body }));
+    if (uid) this.#finished.add(uid);
   }
 
   /**

@@ -92,3 +92,13 @@ export function podStatus(pod: Pod, view: PodView, hostIP: string, now = Date.no
     containerStatuses: statuses,
   };
 }
+
+const SHUTDOWN_MESSAGE = "Pod was terminated in response to imminent node shutdown.";
+
+/** The status of a pod a graceful node shutdown ended: Failed, reason Terminated, DisruptionTarget=True. */
+export function shutdownStatus(status: PodStatus, now = Date.now()): PodStatus {
+  const at = timestamp(now);
+  const disruption: Condition = { type: "DisruptionTarget", status: "True", reason: "TerminationByKubelet", message: SHUTDOWN_MESSAGE, lastProbeTime: null, lastTransitionTime: at };
+  const conditions = [...(status.conditions ?? []).filter((c) => c.type !== "DisruptionTarget"), disruption];
+  return { ...status, phase: "Failed", reason: "Terminated", message: SHUTDOWN_MESSAGE, conditions };
+}

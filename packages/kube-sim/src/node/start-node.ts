@@ -47,6 +47,13 @@ export interface NodeOptions {
 export interface KubeSimNode {
   readonly nodeName: string;
   /**
+   * A graceful node shutdown, then close(): every pod gets SIGTERM and its grace period (at most
+   * `graceMs`, default 10 s), then is marked Failed (reason Terminated, condition
+   * DisruptionTarget) so its Deployment replaces it rather than the API keeping a Ready pod that no
+   * longer runs. What `baton sim --node` does on SIGINT / SIGTERM.
+   */
+  shutdown(graceMs?: number): Promise<void>;
+  /**
    * Leaves the cluster: reports the Node NotReady ("node is shutting down"), stops watching, kills
    * every pod's demo app and closes every Service port. The Node object stays, as a stopped
    * kubelet's does.
@@ -130,17 +137,20 @@ export async function startNode(options: NodeOptions): Promise<KubeSimNode> {
   heartbeat.start();
   log(`kube-sim node ${id.name}: joined ${client.server.origin}`);
   let closing: Promise<void> | undefined;
+  const stop = (drain: (() => Promise<void>) | undefined): Promise<void> => {
+    closing ??= (async () => {
+      await heartbeat.stop(true);
+      await drain?.();
+      kubelet.close();
+      await proxy.close();
+      client.close();
+      log(`kube-sim node ${id.name}: stopped`);
+    })();
+    return closing;
+  };
   return {
     nodeName: id.name,
-    close() {
-      closing ??= (async () => {
-        await heartbeat.stop(true);
-        kubelet.close();
-        await proxy.close();
-        client.close();
-        log(`kube-sim node ${id.name}: stopped`);
-      })();
-      return closing;
-    },
+    shutdown: (graceMs = 10_000) => stop(() => kubelet.shutdown(graceMs)),
+    close: () => stop(undefined),
   };
 }
