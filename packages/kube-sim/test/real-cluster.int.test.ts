@@ -36,10 +36,12 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   if (!KUBECONFIG) return;
+  // The node finishes its pods' deletion before it leaves (else they would wait for the pod GC).
   await core.deleteNamespace({ name: NS }).catch(() => undefined);
+  await waitFor("the test's pods gone", async () => (await core.listNamespacedPod({ namespace: NS })).items.length === 0, 30_000).catch(() => undefined);
   await node?.close();
   await core.deleteNode({ name: NODE }).catch(() => undefined);
-});
+}, 60_000);
 
 interface Answer {
   status: number;
