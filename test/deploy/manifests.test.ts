@@ -156,7 +156,9 @@ describe("deploy/nats users (parsed)", () => {
       expect(allowed(u!.subscribe, "baton.evt.planned.shop.web.r1")).toBe(false);
     }
     const publisher = users.find((x) => x.user === "publisher")!;
-    expect(publisher.publish).toEqual(["baton.intake"]);
+    expect(publisher.publish).toEqual(["baton.intake", "baton.intake.>"]);
+    const team = users.find((x) => x.user === "team-a")!;
+    expect(team.publish).toEqual(["baton.intake.team-a", "baton.evt.promotion_approved.team-a.>", "baton.evt.abort_requested.team-a.>"]);
   });
 });
 
@@ -207,7 +209,10 @@ describe.skipIf(!kubectl)("the overlays, rendered by kubectl kustomize", () => {
       for (const b of objs.filter((o) => o.kind === "RoleBinding")) expect(b.subjects).toEqual([{ kind: "ServiceAccount", name: b.metadata.name, namespace: "baton-system" }]);
     }
     expect(objs.filter((o) => o.kind === "ScaledObject")).toHaveLength(overlay === "dev" ? 0 : 5);
-    const reaperSecrets = objs.filter((o) => o.metadata.name === "baton-reaper" && o.kind.endsWith("Role")).flatMap((o) => o.rules).filter((r) => r.resources.includes("secrets"));
-    expect(reaperSecrets.length).toBeGreaterThan(0);
+    const secretRules = (stage: string) =>
+      objs.filter((o) => o.metadata.name === `baton-${stage}` && o.kind.endsWith("Role")).flatMap((o) => o.rules).filter((r) => r.resources.includes("secrets"));
+    expect(secretRules("reaper").length).toBeGreaterThan(0);
+    // the planner checks the labels of exactly the Secrets the reaper may read (issue 22, item 2)
+    expect(secretRules("planner").map((r) => r.resourceNames)).toEqual(secretRules("reaper").map((r) => r.resourceNames));
   });
 });

@@ -25,6 +25,8 @@ export { VERSION, createLogger, redactCredentials } from "./logger.js";
 export type { Logger, LoggerSettings } from "./logger.js";
 export { createMetrics } from "./metrics.js";
 export type { Metrics } from "./metrics.js";
+export { ENDED, NotOwnedError, assertOwned, failIfNotOwned, notOwnedCause, ownershipProblem } from "./ownership.js";
+export type { OwnedKind, Owner } from "./ownership.js";
 export { connectRedis, redisKeys } from "./redis.js";
 export type { Redis, RedisKeys } from "./redis.js";
 export { deadlinesOf, emit, eventOf, record, schedule } from "./runtime.js";

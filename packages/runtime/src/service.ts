@@ -41,6 +41,7 @@ export async function openRuntime(config: Config, opts: OpenOptions): Promise<Op
     manageStreams: config.BATON_MANAGE_STREAMS,
     ...(config.BATON_NATS_CREDS === undefined ? {} : { credsFile: config.BATON_NATS_CREDS }),
     ...(config.BATON_NATS_USER === undefined ? {} : { user: config.BATON_NATS_USER, password: config.BATON_NATS_PASSWORD ?? "" }),
+    ...(config.BATON_NATS_INBOX_PREFIX === undefined ? {} : { inboxPrefix: config.BATON_NATS_INBOX_PREFIX }),
     logger: log,
   });
   let redis: Redis;
