@@ -110,6 +110,7 @@ export class ApiClient {
     const send = this.#https ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const req = send(url, { method, headers, agent: this.#agent, ...(this.#https ? stripUndefined(this.#tls) : {}) }, resolve);
+      req.setNoDelay(true);
       if (timeoutMs > 0) req.setTimeout(timeoutMs, () => req.destroy(new ApiUnreachableError(`${method} ${url.pathname}: no answer within ${timeoutMs} ms`)));
       req.on("error", (err) => reject(err instanceof ApiUnreachableError ? err : new ApiUnreachableError(`${method} ${url.pathname}: ${err.message}`, { cause: err })));
       req.end(body);
