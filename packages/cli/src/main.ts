@@ -93,9 +93,13 @@ program
   .action(run(consoleCommand as never));
 program
   .command("sim")
-  .description("start kube-sim alone and write its kubeconfig")
-  .option("--kubeconfig <path>", "default: ~/.baton/kubeconfig")
+  .description("start kube-sim alone and write its kubeconfig; with --node, join a kube-sim node to the cluster --kubeconfig names")
+  .option("--kubeconfig <path>", "where to write kube-sim's kubeconfig (default: ~/.baton/kubeconfig); with --node: the cluster to join")
   .option("--port <n>", "API port (default: any free port)")
+  .option("--node", "run only a kube-sim node (kubelet + kube-proxy) against any API server, until SIGINT/SIGTERM")
+  .option("--node-name <name>", "with --node: the Node's name (default: kube-sim-<hostname>)")
+  .option("--pod-cidr <cidr>", "with --node: pod addresses, a range local to this machine (default: 10.244.0.0/16; 127.1.0.0/16 needs no setup but only kube-sim accepts it)")
+  .option("--service-proxy <mode>", "with --node: cluster-ip (Services listen on their ClusterIPs, the Service range local here; default) or loopback (a published loopback port each)")
   .action(run(simCommand as never));
 
 program

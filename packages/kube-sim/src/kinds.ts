@@ -93,6 +93,7 @@ export interface Condition {
   lastTransitionTime?: string | null;
   lastUpdateTime?: string;
   lastProbeTime?: string | null;
+  lastHeartbeatTime?: string;
 }
 
 export interface ContainerStatus {
@@ -213,6 +214,50 @@ export interface EndpointSubset {
 
 export interface Endpoints extends KObject {
   subsets?: EndpointSubset[];
+}
+
+export interface EndpointConditions {
+  ready?: boolean;
+  serving?: boolean;
+  terminating?: boolean;
+}
+
+export interface SliceEndpoint {
+  addresses: string[];
+  conditions?: EndpointConditions;
+  nodeName?: string;
+  hostname?: string;
+  targetRef?: { kind?: string; namespace?: string; name?: string; uid?: string };
+}
+
+export interface SlicePort {
+  name?: string;
+  port?: number;
+  protocol?: string;
+}
+
+export interface EndpointSlice extends KObject {
+  addressType?: string;
+  endpoints?: SliceEndpoint[] | null;
+  ports?: SlicePort[] | null;
+}
+
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: string;
+}
+
+export interface Toleration {
+  key?: string;
+  operator?: string;
+  value?: string;
+  effect?: string;
+}
+
+export interface Node extends KObject {
+  spec?: { unschedulable?: boolean; taints?: Taint[]; [key: string]: unknown };
+  status?: { conditions?: Condition[]; [key: string]: unknown };
 }
 
 export interface CrdVersion {

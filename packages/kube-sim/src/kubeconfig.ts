@@ -3,7 +3,7 @@
 /** The dummy bearer token of the kubeconfig; kube-sim records it as the user in the audit. */
 export const KUBECONFIG_TOKEN = "kube-sim-admin";
 
-export function kubeconfigYaml(url: string, namespace = "default"): string {
+export function kubeconfigYaml(url: string, namespace = "default", token = KUBECONFIG_TOKEN): string {
   return [
     "apiVersion: v1",
     "kind: Config",
@@ -24,7 +24,7 @@ export function kubeconfigYaml(url: string, namespace = "default"): string {
     "users:",
     "- name: kube-sim",
     "  user:",
-    `    token: ${KUBECONFIG_TOKEN}`,
+    `    token: ${token}`,
     "",
   ].join("\n");
 }

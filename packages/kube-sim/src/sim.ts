@@ -1,5 +1,6 @@
 /**
- * `startKubeSim`: the API server, its controllers, the kubelet and the kube-proxy in this process.
+ * `startKubeSim`: the API server and its controllers in this process, and a kube-sim node
+ * (kubelet + kube-proxy) joined to it through its HTTP API, as `startNode` joins any API server.
  */
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
@@ -9,11 +10,9 @@ import { createApiServer } from "./api/http-server.js";
 import { ResourceRegistry } from "./api/resources.js";
 import type { WatchStream } from "./api/watch.js";
 import { startControllers } from "./controllers/index.js";
-import { NODE_NAME } from "./controllers/replicaset.js";
-import { startKubelet } from "./kubelet/index.js";
 import { kubeconfigYaml } from "./kubeconfig.js";
-import { startProxy } from "./proxy/index.js";
-import { AuditLog } from "./store/audit.js";
+import { startNode, type KubeSimNode } from "./node/start-node.js";
+import { AuditLog, SYSTEM_USER } from "./store/audit.js";
 import { Store } from "./store/store.js";
 import type { KubeSim, KubeSimOptions } from "./types.js";
 
@@ -40,20 +39,14 @@ function checkOptions(o: Required<KubeSimOptions>): void {
   if (problems.length > 0) throw new KubeSimStartError(`kube-sim: invalid options: ${problems.join("; ")}`);
 }
 
-/** The objects a fresh cluster has: the default namespaces and the single node. */
+/** The node kube-sim starts against its own API server. */
+export const NODE_NAME = "kube-sim";
+
+/** The objects a fresh cluster has: the default namespaces (the node registers itself). */
 function bootstrap(core: ApiCore): void {
   const ns = core.registry.lookup("", "v1", "namespaces");
-  const nodes = core.registry.lookup("", "v1", "nodes");
-  if (!ns || !nodes) throw new KubeSimStartError("kube-sim: namespaces and nodes must be served");
-  for (const name of ["default", "kube-system", "kube-public", "kube-node-lease"]) core.createSync(ns, "", { metadata: { name } }, SYSTEM);
-  const node = core.createSync(nodes, "", { metadata: { name: NODE_NAME, labels: { "kubernetes.io/hostname": NODE_NAME, "kubernetes.io/os": "linux" } } }, SYSTEM);
-  const now = node.metadata.creationTimestamp;
-  const status = {
-    conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status", lastHeartbeatTime: now, lastTransitionTime: now }],
-    addresses: [{ type: "InternalIP", address: "127.0.0.1" }, { type: "Hostname", address: NODE_NAME }],
-    nodeInfo: { kubeletVersion: "v1.32.0-kube-sim", operatingSystem: "linux", architecture: "amd64", containerRuntimeVersion: "kube-sim://1" },
-  };
-  core.update(nodes, "", NODE_NAME, { ...node, status }, SYSTEM, "status");
+  if (!ns) throw new KubeSimStartError("kube-sim: namespaces must be served");
+  for (const name of ["default", "kube-system", "kube-public", "kube-node-lease"]) core.create(ns, "", { metadata: { name } }, SYSTEM);
 }
 
 function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
@@ -80,8 +73,6 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
   const core = new ApiCore(store, new ResourceRegistry(), audit);
   const controllers = startControllers(core, log);
   bootstrap(core);
-  const kubelet = startKubelet(core, { probeIntervalMs: o.probeIntervalMs, log });
-  const proxy = startProxy(core, { host: o.host, log });
   const watches = new Set<WatchStream>();
   let address = `${o.host}:${o.port}`;
   const server = createApiServer({ core, bookmarkIntervalMs: o.bookmarkIntervalMs, watches, audit, log, address: () => address });
@@ -90,12 +81,20 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     info = await listen(server, o.port, o.host);
   } catch (err) {
     controllers.stop();
-    await Promise.all([kubelet.close(), proxy.close()]);
     throw err;
   }
   address = `${info.address}:${info.port}`;
   const url = `http://${info.address.includes(":") ? `[${info.address}]` : info.address}:${info.port}`;
   log(`kube-sim: API server at ${url}`);
+  let node: KubeSimNode;
+  try {
+    // The node writes as kube-sim itself, so clients' writes stay apart from the simulator's in the audit.
+    node = await startNode({ kubeconfig: kubeconfigYaml(url, "default", SYSTEM_USER), nodeName: NODE_NAME, probeIntervalMs: o.probeIntervalMs, proxyHost: o.host, log });
+  } catch (err) {
+    controllers.stop();
+    await closeServer(server, watches);
+    throw new KubeSimStartError(`kube-sim: its node did not start: ${(err as Error).message}`, { cause: err });
+  }
   let closing: Promise<void> | undefined;
   return {
     url,
@@ -104,9 +103,9 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     audit: () => audit.entries(),
     close() {
       closing ??= (async () => {
+        await node.close();
         controllers.stop();
         await closeServer(server, watches);
-        await Promise.all([kubelet.close(), proxy.close()]);
         log("kube-sim: stopped");
       })();
       return closing;

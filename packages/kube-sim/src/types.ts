@@ -36,8 +36,9 @@ export type AuditVerb = "create" | "update" | "patch" | "delete" | "deletecollec
 
 /**
  * One API write. Writes made by the simulator's own controllers (deployment, replicaset,
- * endpoints, garbage collector, kubelet) carry `user: "system:kube-sim"` and no body, so a test
- * can count the writes of its clients alone.
+ * scheduler, endpoints, garbage collector …) and by its own node (kubelet, kube-proxy, which write
+ * over HTTP with the token `system:kube-sim`) carry `user: "system:kube-sim"` and no body, so a
+ * test can count the writes of its clients alone.
  */
 export interface AuditEntry {
   seq: number;

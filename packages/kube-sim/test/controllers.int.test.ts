@@ -72,15 +72,20 @@ describe("deployment controller", () => {
     body.spec!.strategy = { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } };
     await c.apps.createNamespacedDeployment({ namespace: ns, body });
     await readyDeployment("roll", 3);
+    // Active pods (not being deleted), as the controllers count them: a terminating pod lingers
+    // until its kubelet has stopped it, and counts neither for replicas nor for maxSurge.
     const ready = new Map<string, boolean>();
+    const active = new Set<string>();
     let minReady = Number.POSITIVE_INFINITY;
     let maxPods = 0;
     const ctl = await new k8s.Watch(c.kc).watch(`/api/v1/namespaces/${ns}/pods`, { labelSelector: "app=roll" }, (type, pod: k8s.V1Pod) => {
       const name = pod.metadata?.name ?? "";
       if (type === "DELETED") ready.delete(name);
       else ready.set(name, isReady(pod) && !pod.metadata?.deletionTimestamp);
+      if (type === "DELETED" || pod.metadata?.deletionTimestamp) active.delete(name);
+      else active.add(name);
       if (ready.size >= 3) minReady = Math.min(minReady, [...ready.values()].filter(Boolean).length);
-      maxPods = Math.max(maxPods, ready.size);
+      maxPods = Math.max(maxPods, active.size);
     }, () => {});
     await waitFor("the watch's initial pods", () => ready.size === 3);
     const image = [{ op: "replace", path: "/spec/template/spec/containers/0/image", value: "baton.dev/demo-app:2.0.0" }];

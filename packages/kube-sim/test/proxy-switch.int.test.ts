@@ -5,7 +5,7 @@
 import { Agent, request } from "node:http";
 import type * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { isReady, merge, startSim, waitFor, type SimClients } from "./support.js";
+import { isReady, merge, publishedPort, startSim, waitFor, type SimClients } from "./support.js";
 
 let c: SimClients;
 const NS = "default";
@@ -35,6 +35,16 @@ function get(port: number, agent: Agent): Promise<Answer> {
     req.on("error", reject);
     req.end();
   });
+}
+
+/** One request on a new connection (where the proxy sends a new connection now). */
+async function fresh(port: number): Promise<Answer> {
+  const agent = new Agent({ keepAlive: false });
+  try {
+    return await get(port, agent);
+  } finally {
+    agent.destroy();
+  }
 }
 
 interface Result {
@@ -101,17 +111,18 @@ it("switching the selector under keep-alive load, then ending v1 gracefully, fai
   await deploy("1", "1.0.0");
   await deploy("2", "2.0.0");
   await waitFor("4 ready pods", async () => (await pods("app=web")).filter(isReady).length === 4);
-  const svc = await c.core.createNamespacedService({ namespace: NS, body: { metadata: { name: "web" }, spec: { selector: { app: "web", rev: "1" }, ports: [{ port: 80, targetPort: 8080 }] } } });
-  const port = svc.status?.loadBalancer?.ingress?.[0]?.ports?.[0]?.port ?? 0;
-  await waitFor("v1 endpoints", async () => (await c.core.readNamespacedEndpoints({ name: "web", namespace: NS })).subsets?.[0]?.addresses?.length === 2);
+  await c.core.createNamespacedService({ namespace: NS, body: { metadata: { name: "web" }, spec: { selector: { app: "web", rev: "1" }, ports: [{ port: 80, targetPort: 8080 }] } } });
+  const port = await publishedPort(c, "web");
+  await waitFor("the proxy on v1", () => fresh(port).then((r) => r.body === "1.0.0", () => false));
   const pinned = new Agent({ keepAlive: true, maxSockets: 1 });
   const first = await get(port, pinned);
   expect(first.body).toBe("1.0.0");
   const load = new Load(port, 4);
   await waitFor("150 requests on v1", () => load.results.length >= 150);
 
-  // When the selector moves to v2
+  // When the selector moves to v2 (and the proxy has followed: it watches the API, so a moment later)
   await c.core.patchNamespacedService({ name: "web", namespace: NS, body: { spec: { selector: { app: "web", rev: "2" } } } }, merge);
+  await waitFor("the proxy on v2", async () => (await fresh(port)).body === "2.0.0" && (await fresh(port)).body === "2.0.0");
   load.switched = true;
   const onOldConnection = await get(port, pinned);
   await waitFor("150 requests on new connections", () => load.results.filter((r) => r.newConnection).length >= 150);

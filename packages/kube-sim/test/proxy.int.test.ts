@@ -1,13 +1,13 @@
-/** The kube-proxy: every Service gets a loopback address that balances over its Ready pods. */
+/** The kube-proxy: every Service gets a loopback address that balances over its ready endpoints (EndpointSlices). */
 import { Agent, request } from "node:http";
 import { createServer } from "node:net";
 import type * as k8s from "@kubernetes/client-node";
+import { serviceUrl } from "@baton/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isReady, merge, startSim, waitFor, type SimClients } from "./support.js";
+import { ADDRESS, failure, isReady, merge, publishedPort, startSim, waitFor, type SimClients } from "./support.js";
 
 let c: SimClients;
 const NS = "default";
-const ADDRESS = "sim.baton.dev/address";
 
 beforeAll(async () => {
   c = await startSim({ probeIntervalMs: 20 });
@@ -57,8 +57,7 @@ async function readyPods(selector: string, n: number): Promise<k8s.V1Pod[]> {
 
 async function service(name: string, selector: Record<string, string>): Promise<{ svc: k8s.V1Service; port: number }> {
   const svc = await c.core.createNamespacedService({ namespace: NS, body: { metadata: { name }, spec: { selector, ports: [{ port: 80, targetPort: 8080 }] } } });
-  const port = svc.status?.loadBalancer?.ingress?.[0]?.ports?.[0]?.port ?? 0;
-  return { svc, port };
+  return { svc, port: await publishedPort(c, name) };
 }
 
 async function endpointsReady(name: string, n: number): Promise<void> {
@@ -68,24 +67,46 @@ async function endpointsReady(name: string, n: number): Promise<void> {
   });
 }
 
+/** Waits until the proxy sends new connections to `n` different pods (it follows the API a moment later). */
+async function proxyReaches(port: number, n: number): Promise<void> {
+  await waitFor(`the proxy on :${port} reaching ${n} pods`, async () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 2 * n; i++) seen.add((JSON.parse((await get(port, "/who")).body) as { pod: string }).pod);
+    return seen.size === n;
+  });
+}
+
 describe("kube-proxy", () => {
-  it("gives a Service a loopback address in the created object, keeps it across writes, frees it on delete", async () => {
-    const { svc, port } = await service("addr", { app: "addr" });
+  it("publishes a Service's loopback address on it, puts it back when a write drops it, frees it on delete", async () => {
+    const { port } = await service("addr", { app: "addr" });
     expect(port).toBeGreaterThan(0);
-    expect(svc.metadata?.annotations?.[ADDRESS]).toBe(`127.0.0.1:${port}`);
-    expect(svc.status?.loadBalancer?.ingress).toEqual([{ ip: "127.0.0.1", ports: [{ port, protocol: "TCP" }] }]);
-    const current = await c.core.readNamespacedService({ name: "addr", namespace: NS });
-    const replaced = await c.core.replaceNamespacedService({
+    const published = await c.core.readNamespacedService({ name: "addr", namespace: NS });
+    expect(published.metadata?.annotations?.[ADDRESS]).toBe(`127.0.0.1:${port}`);
+    expect(published.status?.loadBalancer?.ingress).toBeUndefined();
+    // where Baton's BATON_SERVICE_ADDRESS=load-balancer looks
+    expect(await serviceUrl(c.core, { BATON_SERVICE_ADDRESS: "load-balancer", BATON_CLUSTER_DOMAIN: "cluster.local" }, NS, "addr")).toBe(`http://127.0.0.1:${port}`);
+    await c.core.replaceNamespacedService({
       name: "addr",
       namespace: NS,
-      body: { metadata: { name: "addr", resourceVersion: current.metadata?.resourceVersion, labels: { x: "y" } }, spec: { ...current.spec, selector: { app: "other" } } },
+      body: { metadata: { name: "addr", resourceVersion: published.metadata?.resourceVersion, labels: { x: "y" } }, spec: { ...published.spec, selector: { app: "other" } } },
     });
-    expect(replaced.metadata?.annotations?.[ADDRESS]).toBe(`127.0.0.1:${port}`);
-    expect(replaced.status?.loadBalancer?.ingress?.[0]?.ports?.[0]?.port).toBe(port);
-    const statusPatched = await c.core.patchNamespacedServiceStatus({ name: "addr", namespace: NS, body: { status: { loadBalancer: { ingress: [{ ip: "10.0.0.9" }] } } } }, merge);
-    expect(statusPatched.status?.loadBalancer?.ingress?.[0]?.ip).toBe("127.0.0.1");
+    expect(await publishedPort(c, "addr")).toBe(port);
     await c.core.deleteNamespacedService({ name: "addr", namespace: NS });
-    await expect(get(port, "/")).rejects.toMatchObject({ code: "ECONNREFUSED" });
+    await waitFor("the port closed", () => get(port, "/").then(() => false, (e: NodeJS.ErrnoException) => e.code === "ECONNREFUSED"));
+  });
+
+  it("writes the address into status.loadBalancer of a LoadBalancer Service only: the API refuses it on a ClusterIP one", async () => {
+    await c.core.createNamespacedService({ namespace: NS, body: { metadata: { name: "lb" }, spec: { type: "LoadBalancer", selector: { app: "lb" }, ports: [{ port: 80, targetPort: 8080 }] } } });
+    const port = await publishedPort(c, "lb");
+    const lb = await waitFor("the LoadBalancer status", async () => {
+      const svc = await c.core.readNamespacedService({ name: "lb", namespace: NS });
+      return svc.status?.loadBalancer?.ingress?.length ? svc : undefined;
+    });
+    expect(lb.status?.loadBalancer?.ingress).toEqual([{ ip: "127.0.0.1", ipMode: "VIP", ports: [{ port, protocol: "TCP" }] }]);
+    await c.core.createNamespacedService({ namespace: NS, body: { metadata: { name: "plain" }, spec: { selector: { app: "plain" }, ports: [{ port: 80 }] } } });
+    const refused = await failure(c.core.patchNamespacedServiceStatus({ name: "plain", namespace: NS, body: { status: { loadBalancer: { ingress: [{ ip: "10.0.0.9" }] } } } }, merge));
+    expect(refused).toMatchObject({ code: 422, reason: "Invalid" });
+    expect(refused.message).toContain("status.loadBalancer.ingress: Forbidden: may only be used when `spec.type` is 'LoadBalancer'");
   });
 
   it("sends requests only to Ready pods, round-robin per connection", async () => {
@@ -96,6 +117,7 @@ describe("kube-proxy", () => {
     await endpointsReady("shop", 2);
     const ep = await c.core.readNamespacedEndpoints({ name: "shop", namespace: NS });
     expect(ep.subsets?.flatMap((s) => s.notReadyAddresses ?? [])).toHaveLength(1);
+    await proxyReaches(port, 2);
     const pods: string[] = [];
     for (let i = 0; i < 40; i++) pods.push((JSON.parse((await get(port, "/who")).body) as { pod: string }).pod);
     const names = ready.map((p) => p.metadata?.name ?? "").sort();
@@ -113,6 +135,7 @@ describe("kube-proxy", () => {
     await readyPods("app=flaky", 2);
     const { port } = await service("flaky", { app: "flaky" });
     await endpointsReady("flaky", 2);
+    await waitFor("the proxy answering", () => get(port, "/healthz").then((r) => r.status === 200, () => false));
     const statuses: number[] = [];
     for (let i = 0; i < 120; i++) statuses.push((await get(port, "/buy")).status);
     const errors = statuses.filter((s) => s === 500).length;
@@ -125,8 +148,8 @@ describe("kube-proxy", () => {
     await deploy("solo", { app: "solo" }, { replicas: 1 });
     const [solo] = await readyPods("app=solo", 1);
     const dead = await freePort();
-    const svc = await c.core.createNamespacedService({ namespace: NS, body: { metadata: { name: "manual" }, spec: { ports: [{ port: 80 }] } } });
-    const port = svc.status?.loadBalancer?.ingress?.[0]?.ports?.[0]?.port ?? 0;
+    await c.core.createNamespacedService({ namespace: NS, body: { metadata: { name: "manual" }, spec: { ports: [{ port: 80 }] } } });
+    const port = await publishedPort(c, "manual");
     await c.core.createNamespacedEndpoints({
       namespace: NS,
       body: {

@@ -1,6 +1,7 @@
 /** Shared set-up of the kube-sim tests: a simulator and client-node clients for it. */
 import * as k8s from "@kubernetes/client-node";
 import { startKubeSim, type KubeSim, type KubeSimOptions } from "@baton/kube-sim";
+import { SERVICE_ADDRESS_ANNOTATION } from "@baton/runtime";
 import { waitFor } from "@baton/runtime/testing";
 
 export { waitFor };
@@ -75,6 +76,18 @@ export function deployment(name: string, replicas: number, extra: { image?: stri
 
 export function isReady(pod: k8s.V1Pod): boolean {
   return pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
+}
+
+/** The annotation kube-sim's proxy publishes a Service's loopback address in (`host:port`): Baton's. */
+export const ADDRESS = SERVICE_ADDRESS_ANNOTATION;
+
+/** The loopback port kube-sim's proxy gives Service `name`, once it is published on the Service. */
+export async function publishedPort(c: SimClients, name: string, namespace = "default"): Promise<number> {
+  return waitFor(`the proxy address of Service ${name}`, async () => {
+    const svc = await c.core.readNamespacedService({ name, namespace });
+    const address = svc.metadata?.annotations?.[ADDRESS];
+    return address ? Number(address.slice(address.lastIndexOf(":") + 1)) : undefined;
+  });
 }
 
 export const HEALTH_PROBE: k8s.V1Probe = { httpGet: { path: "/healthz", port: 8080 }, periodSeconds: 1 };

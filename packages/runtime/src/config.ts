@@ -75,8 +75,8 @@ export const ConfigSchema = z.object({
    * permissions on the namespaced subjects say who may release where.
    */
   BATON_PLAIN_INTAKE: z.stringbool().default(true),
-  /** How the validator reaches a Service: cluster DNS (in-cluster) or its load-balancer address. */
-  BATON_SERVICE_ADDRESS: z.enum(["cluster-dns", "load-balancer"]).default("cluster-dns"),
+  /** How the validator reaches a Service: cluster DNS (in-cluster), its ClusterIP, or its load-balancer address. */
+  BATON_SERVICE_ADDRESS: z.enum(["cluster-dns", "cluster-ip", "load-balancer"]).default("cluster-dns"),
   BATON_CLUSTER_DOMAIN: z.string().default("cluster.local"),
   KUBECONFIG: z.string().optional(),
   /** Messages one replica of a stage handles at once (per event type). */

@@ -82,4 +82,5 @@ export {
   selectorPatch,
   serviceUrl,
   serviceUrlOf,
+  SERVICE_ADDRESS_ANNOTATION,
 } from "./kube.js";

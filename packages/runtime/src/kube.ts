@@ -168,9 +168,20 @@ export async function kubeGetOrNull<T>(metrics: Metrics | undefined, resource: s
 }
 
 /**
- * The base URL at which a Service answers: through cluster DNS when Baton runs in the cluster,
- * or through the address its load balancer publishes (status.loadBalancer.ingress) when it runs
- * outside — as against kube-sim, which gives every Service one on loopback.
+ * Where a Service is reachable from outside the cluster when its type has no load-balancer
+ * status to hold it (`host:port`). The Kubernetes API (1.29 and later) refuses
+ * `status.loadBalancer.ingress` on any Service whose type is not LoadBalancer, so whatever exposes
+ * a ClusterIP Service to where Baton runs publishes its address here: kube-sim's proxy does, on
+ * kube-sim and on a real cluster it joins; a tunnel or port-forward of your own can.
+ */
+export const SERVICE_ADDRESS_ANNOTATION = "baton.dev/external-address";
+
+/**
+ * The base URL at which a Service answers: through cluster DNS when Baton runs in the cluster;
+ * with `BATON_SERVICE_ADDRESS=cluster-ip`, at its ClusterIP and port (inside a cluster without DNS
+ * for Baton, or where the Service range routes to Baton's machine); with `load-balancer`, through the address its load balancer publishes
+ * (status.loadBalancer.ingress), else the address in the annotation
+ * {@link SERVICE_ADDRESS_ANNOTATION} (as kube-sim's proxy publishes on every Service).
  */
 export async function serviceUrl(
   core: CoreV1Api,
@@ -190,9 +201,21 @@ export function serviceUrlOf(
 ): string {
   const port = svc.spec?.ports?.[0]?.port ?? 80;
   if (config.BATON_SERVICE_ADDRESS === "cluster-dns") return `http://${name}.${namespace}.svc.${config.BATON_CLUSTER_DOMAIN}:${port}`;
+  if (config.BATON_SERVICE_ADDRESS === "cluster-ip") {
+    const ip = svc.spec?.clusterIP;
+    if (ip === "None") throw new TerminalError(`Service ${namespace}/${name} has no cluster IP (headless): BATON_SERVICE_ADDRESS=cluster-ip cannot reach it`);
+    if (!ip) throw new RetryableError(`Service ${namespace}/${name} has no cluster IP yet`);
+    return `http://${ip.includes(":") ? `[${ip}]` : ip}:${port}`;
+  }
   const ingress = svc.status?.loadBalancer?.ingress?.[0];
   const host = ingress?.ip ?? ingress?.hostname;
-  if (host === undefined) throw new RetryableError(`Service ${namespace}/${name} has no load-balancer address yet`);
-  const lbPort = ingress?.ports?.[0]?.port ?? port;
-  return `http://${host.includes(":") ? `[${host}]` : host}:${lbPort}`;
+  if (host !== undefined) return `http://${host.includes(":") ? `[${host}]` : host}:${ingress?.ports?.[0]?.port ?? port}`;
+  const annotated = svc.metadata?.annotations?.[SERVICE_ADDRESS_ANNOTATION];
+  if (annotated === undefined) {
+    throw new RetryableError(`Service ${namespace}/${name} has no load-balancer address yet (status.loadBalancer.ingress, or the annotation ${SERVICE_ADDRESS_ANNOTATION})`);
+  }
+  if (!/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/.test(annotated)) {
+    throw new TerminalError(`the annotation ${SERVICE_ADDRESS_ANNOTATION} of Service ${namespace}/${name} must be host:port, got "${annotated}"`);
+  }
+  return `http://${annotated}`;
 }

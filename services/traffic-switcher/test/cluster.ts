@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { startKubeSim, type AuditEntry, type KubeSim } from "@baton/kube-sim";
-import { LABEL_APP, LABEL_MANAGED_BY, LABEL_REVISION, MANAGED_BY, revisionSelector } from "@baton/runtime";
+import { LABEL_APP, LABEL_MANAGED_BY, LABEL_REVISION, MANAGED_BY, revisionSelector, serviceUrl } from "@baton/runtime";
 import { waitFor } from "@baton/runtime/testing";
 
 export interface Cluster {
@@ -115,12 +115,9 @@ export function clientWrites(sim: KubeSim, resource: string, name: string): Audi
 
 /** What production answers on GET /version, through the Service's load-balancer address. */
 export async function versionThrough(c: Cluster, ns: string, name: string): Promise<string> {
-  const base = await waitFor(`a load-balancer address of Service ${name}`, async () => {
-    const svc = await c.core.readNamespacedService({ name, namespace: ns });
-    const ingress = svc.status?.loadBalancer?.ingress?.[0];
-    const port = ingress?.ports?.[0]?.port;
-    return ingress?.ip !== undefined && port !== undefined ? `http://${ingress.ip}:${port}` : undefined;
-  });
+  const base = await waitFor(`a load-balancer address of Service ${name}`, () =>
+    serviceUrl(c.core, { BATON_SERVICE_ADDRESS: "load-balancer", BATON_CLUSTER_DOMAIN: "cluster.local" }, ns, name).catch(() => undefined),
+  );
   return getFresh(`${base}/version`);
 }
 

@@ -6,6 +6,7 @@ import { ApiextensionsV1Api, KubeConfig, type V1CustomResourceDefinition } from 
 import { parse as parseYaml } from "yaml";
 import type { KubeSim } from "@baton/kube-sim";
 import { createLogger, loadConfig, runMain, startServices, type Config } from "@baton/runtime";
+import { CliError } from "../errors.js";
 import { EXTRAS, stagesNamed, STAGES } from "../services.js";
 import { consoleConfigured, consoleEnv, startConsoleBeside } from "./console.js";
 
@@ -54,10 +55,53 @@ async function installReleaseCrd(sim: KubeSim): Promise<void> {
   await kc.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: crd });
 }
 
-export async function simCommand(opts: { port?: string; kubeconfig?: string }): Promise<void> {
+export interface SimOptions {
+  port?: string;
+  kubeconfig?: string;
+  node?: boolean;
+  nodeName?: string;
+  podCidr?: string;
+  serviceProxy?: string;
+}
+
+export async function simCommand(opts: SimOptions): Promise<void> {
+  if (opts.node) return simNodeCommand(opts);
+  for (const [flag, given] of [["--node-name", opts.nodeName], ["--pod-cidr", opts.podCidr], ["--service-proxy", opts.serviceProxy]] as const) {
+    if (given !== undefined) throw new CliError(`${flag} is an option of \`baton sim --node\`; kube-sim's own node is always kube-sim, on loopback addresses`);
+  }
   const { sim, kubeconfig } = await startSim(opts);
   process.stdout.write(`kube-sim serving at ${sim.url}\nkubeconfig written to ${kubeconfig}\n  export KUBECONFIG=${kubeconfig}\n`);
   const stop = () => void sim.close().then(() => process.exit(0));
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+/**
+ * `baton sim --node`: a kube-sim node (kubelet + kube-proxy) joins the cluster the kubeconfig
+ * names — kube-sim's own or a real API server — and runs its pods until SIGINT or SIGTERM: a
+ * graceful node shutdown (the node reported NotReady, every pod SIGTERMed with its grace period,
+ * at most 10 s, then marked Failed so its Deployment replaces it), every Service port closed, exit 0. By default it
+ * behaves as a node of a real cluster: pod IPs from 10.244.0.0/16 and Services on their ClusterIPs
+ * (both ranges made local here: scripts/k8s up does it); `--pod-cidr 127.1.0.0/16 --service-proxy
+ * loopback` needs no setup (kube-sim accepts loopback pod addresses; a real API server does not).
+ */
+async function simNodeCommand(opts: SimOptions): Promise<void> {
+  if (!opts.kubeconfig) throw new CliError("baton sim --node needs --kubeconfig PATH: the kubeconfig of the cluster to join");
+  if (opts.port) throw new CliError("--port is kube-sim's API port: a node (--node) serves no API");
+  const { startNode, NodeStartError } = await import("@baton/kube-sim");
+  const kubeconfig = resolve(opts.kubeconfig);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  let node: Awaited<ReturnType<typeof startNode>>;
+  try {
+    const serviceProxy = opts.serviceProxy ?? "cluster-ip";
+    if (serviceProxy !== "cluster-ip" && serviceProxy !== "loopback") throw new CliError(`--service-proxy must be cluster-ip or loopback, got "${serviceProxy}"`);
+    node = await startNode({ kubeconfig, log, podCIDR: opts.podCidr ?? "10.244.0.0/16", serviceProxy, ...(opts.nodeName ? { nodeName: opts.nodeName } : {}) });
+  } catch (err) {
+    if (err instanceof NodeStartError) throw new CliError(err.message);
+    throw err;
+  }
+  process.stdout.write(`kube-sim node ${node.nodeName} joined the cluster of ${kubeconfig}; Ctrl-C (or SIGTERM) stops it\n`);
+  const stop = () => void node.shutdown().then(() => process.exit(0));
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
 }

@@ -18,25 +18,15 @@ import type { ResourceRegistry, ResourceType } from "./resources.js";
 export interface WriteContext {
   user: string;
   dryRun?: boolean;
+  /** A write of kube-sim's own controllers, made in-process (HTTP writes are audited by their handler). */
+  internal?: boolean;
 }
 
-export const SYSTEM: WriteContext = { user: SYSTEM_USER };
-
-/** Hooks that see a write before it is committed (e.g. the kube-proxy writes a Service's address). */
-export interface Admission {
-  /** May be async; runs before a create is committed. */
-  create?(rt: ResourceType, obj: KObject): void | Promise<void>;
-  /** Runs before an update is committed. */
-  update?(rt: ResourceType, obj: KObject, old: KObject): void;
-  /** An admitted create was not committed after all (conflict, dry run). */
-  abandon?(rt: ResourceType, obj: KObject): void;
-}
+export const SYSTEM: WriteContext = { user: SYSTEM_USER, internal: true };
 
 const NAMESPACES = { group: "", resource: "namespaces" };
 
 export class ApiCore {
-  readonly admissions: Admission[] = [];
-
   constructor(
     readonly store: Store,
     readonly registry: ResourceRegistry,
@@ -64,7 +54,7 @@ export class ApiCore {
   }
 
   recordSystem(verb: AuditVerb, rt: ResourceType, obj: KObject, ctx: WriteContext, subresource?: string): void {
-    if (ctx.user !== SYSTEM_USER) return;
+    if (!ctx.internal) return;
     const entry = { verb, group: rt.group, version: rt.version, resource: rt.resource, name: obj.metadata.name ?? "", user: SYSTEM_USER, code: 200 };
     this.auditLog.record({ ...entry, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}), ...(subresource ? { subresource } : {}) });
   }
@@ -137,28 +127,9 @@ export class ApiCore {
     return this.toRead(rt, stored);
   }
 
-  /** Creates an object, running async admission (the HTTP path). */
-  async create(rt: ResourceType, namespace: string, body: unknown, ctx: WriteContext): Promise<KObject> {
-    const obj = this.#prepareCreate(rt, namespace, body);
-    for (const a of this.admissions) await a.create?.(rt, obj);
-    try {
-      const created = this.#commitCreate(rt, obj, ctx);
-      if (ctx.dryRun) for (const a of this.admissions) a.abandon?.(rt, obj);
-      return created;
-    } catch (err) {
-      for (const a of this.admissions) a.abandon?.(rt, obj);
-      throw err;
-    }
-  }
-
-  /** Creates an object without async admission (controllers; kinds no admission hook needs). */
-  createSync(rt: ResourceType, namespace: string, body: unknown, ctx: WriteContext): KObject {
-    const obj = this.#prepareCreate(rt, namespace, body);
-    for (const a of this.admissions) {
-      const pending = a.create?.(rt, obj);
-      if (pending instanceof Promise) throw new Error(`createSync cannot create ${rt.resource}: its admission is asynchronous`);
-    }
-    return this.#commitCreate(rt, obj, ctx);
+  /** Creates an object. */
+  create(rt: ResourceType, namespace: string, body: unknown, ctx: WriteContext): KObject {
+    return this.#commitCreate(rt, this.#prepareCreate(rt, namespace, body), ctx);
   }
 
   #mainUpdate(rt: ResourceType, old: KObject, obj: KObject): KObject {
@@ -180,10 +151,12 @@ export class ApiCore {
     return obj;
   }
 
-  #statusUpdate(old: KObject, obj: KObject): KObject {
+  #statusUpdate(rt: ResourceType, old: KObject, obj: KObject): KObject {
     const next: KObject = { ...old, metadata: { ...old.metadata } };
     if (obj.status === undefined) delete next.status;
     else next.status = obj.status;
+    const errors = rt.strategy.validateStatus?.(next, old) ?? [];
+    if (errors.length > 0) throw invalid(rt.kind, rt.group, old.metadata.name ?? "", errors);
     return next;
   }
 
@@ -208,10 +181,13 @@ export class ApiCore {
     obj.metadata.name = name;
     const rv = obj.metadata.resourceVersion;
     if (rv !== undefined && rv !== "" && rv !== old.metadata.resourceVersion) throw conflict(rt, name);
-    const next = subresource === "status" ? this.#statusUpdate(old, obj) : this.#mainUpdate(rt, old, obj);
+    const uid = obj.metadata.uid;
+    if (typeof uid === "string" && uid !== "" && uid !== old.metadata.uid) {
+      throw conflict(rt, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${old.metadata.uid ?? ""}`);
+    }
+    const next = subresource === "status" ? this.#statusUpdate(rt, old, obj) : this.#mainUpdate(rt, old, obj);
     this.#bumpGeneration(rt, next, old);
     next.metadata.resourceVersion = old.metadata.resourceVersion;
-    for (const a of this.admissions) a.update?.(rt, next, old);
     if (deepEqual(next, old)) return this.toRead(rt, old);
     if (ctx.dryRun) return this.toRead(rt, next);
     return this.#commitUpdate(rt, next, old, ctx, subresource);

@@ -2,6 +2,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { KObject } from "../kinds.js";
 import type { AuditVerb } from "../types.js";
+import { SYSTEM_USER } from "../store/audit.js";
+import { bindPod } from "./binding.js";
 import type { ApiCore, WriteContext } from "./core.js";
 import { deleteObject, parseDeleteOptions } from "./delete.js";
 import { ApiError, badRequest, internalError, methodNotAllowed, pathNotFound } from "./errors.js";
@@ -34,7 +36,8 @@ type Result = [code: number, body: unknown];
 
 function checkSubresource(rt: ResourceType, sub: string | undefined): void {
   if (sub === undefined) return;
-  const ok = (sub === "status" && rt.hasStatus) || (sub === "scale" && rt.hasScale) || (sub === "finalize" && rt.rkey === "/namespaces");
+  const ok =
+    (sub === "status" && rt.hasStatus) || (sub === "scale" && rt.hasScale) || (sub === "finalize" && rt.rkey === "/namespaces") || (sub === "binding" && rt.rkey === "/pods");
   if (!ok) throw pathNotFound();
 }
 
@@ -60,6 +63,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
 function verbOf(method: string, route: ResourceRoute): AuditVerb | undefined {
   const named = route.name !== undefined;
   if (method === "POST" && !named && !route.subresource) return "create";
+  if (method === "POST" && named && route.subresource === "binding") return "create";
   if (method === "PUT" && named) return "update";
   if (method === "PATCH" && named) return "patch";
   if (method === "DELETE" && !route.subresource) return named ? "delete" : "deletecollection";
@@ -68,6 +72,7 @@ function verbOf(method: string, route: ResourceRoute): AuditVerb | undefined {
 
 function read(call: Call): void {
   const { req, res, rt, ctx, route, query } = call;
+  if (route.subresource === "binding") throw methodNotAllowed();
   const table = wantsTable(req) && route.subresource === undefined;
   const includeObject = query.get("includeObject");
   if (route.name !== undefined) {
@@ -132,7 +137,8 @@ async function audited(call: Call, verb: AuditVerb): Promise<void> {
       ...(route.namespace !== undefined ? { namespace: route.namespace } : {}),
       ...(name !== undefined ? { name } : {}),
       ...(patchType ? { patchType } : {}),
-      ...(body !== undefined ? { body } : {}),
+      // kube-sim's own components (its node included) write a lot and their bodies say nothing new.
+      ...(body !== undefined && wctx.user !== SYSTEM_USER ? { body } : {}),
       user: wctx.user,
       code,
       ...(wctx.dryRun ? { dryRun: true } : {}),
@@ -146,7 +152,8 @@ async function write(call: Call, verb: AuditVerb, body: unknown, wctx: WriteCont
   const sub = route.subresource;
   switch (verb) {
     case "create":
-      return [201, await core.create(rt, namespace, body, wctx)];
+      if (sub === "binding") return [201, bindPod(core, rt, namespace, name, body, wctx)];
+      return [201, core.create(rt, namespace, body, wctx)];
     case "update":
       if (sub === "scale") return [200, updateScale(core, rt, namespace, name, body, wctx)];
       return [200, core.update(rt, namespace, name, body, wctx, sub === "finalize" ? undefined : sub)];
@@ -165,7 +172,7 @@ async function patch(call: Call, body: unknown, wctx: WriteContext, patchType: s
   if (route.subresource === "scale") return [200, patchScale(ctx.core, rt, namespace, name, patchType, body, wctx)];
   if (patchType === PATCH_TYPES.apply) {
     if (!query.get("fieldManager")) throw badRequest(`PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch`);
-    if (!ctx.core.find(rt, namespace, name)) return [201, await ctx.core.create(rt, namespace, body, wctx)];
+    if (!ctx.core.find(rt, namespace, name)) return [201, ctx.core.create(rt, namespace, body, wctx)];
   }
   return [200, ctx.core.patch(rt, namespace, name, patchType, body, wctx, route.subresource)];
 }

@@ -3,6 +3,7 @@ import type { Crd, CrdVersion } from "../kinds.js";
 import { customResourceStrategy, CRD } from "../strategies/crd.js";
 import { POD } from "../strategies/pod.js";
 import { serviceStrategy } from "../strategies/service.js";
+import { ENDPOINT_SLICE } from "../strategies/endpoint-slice.js";
 import { CONFIG_MAP, EVENT, NAMESPACE, NODE, SECRET, plain } from "../strategies/simple.js";
 import { GENERIC, type Strategy } from "../strategies/strategy.js";
 import { DEPLOYMENT, REPLICA_SET } from "../strategies/workloads.js";
@@ -101,6 +102,8 @@ function builtins(): ResourceType[] {
     { group: "", version: "v1", resource: "nodes", kind: "Node", namespaced: false, shortNames: ["no"], hasStatus: true, strategy: NODE },
     { group: "apps", version: "v1", resource: "deployments", kind: "Deployment", namespaced: true, shortNames: ["deploy"], categories: all, hasStatus: true, hasScale: true, generation: "spec", strategy: DEPLOYMENT },
     { group: "apps", version: "v1", resource: "replicasets", kind: "ReplicaSet", namespaced: true, shortNames: ["rs"], categories: all, hasStatus: true, hasScale: true, generation: "spec", strategy: REPLICA_SET },
+    { group: "discovery.k8s.io", version: "v1", resource: "endpointslices", kind: "EndpointSlice", namespaced: true, generation: "nonmeta", strategy: ENDPOINT_SLICE },
+    { group: "coordination.k8s.io", version: "v1", resource: "leases", kind: "Lease", namespaced: true, strategy: plain() },
     { group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions", kind: "CustomResourceDefinition", namespaced: false, shortNames: ["crd", "crds"], hasStatus: true, generation: "spec", strategy: CRD },
   ];
   return defs.map((d) => make(d));

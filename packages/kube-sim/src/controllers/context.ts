@@ -11,6 +11,8 @@ export const RKEY = {
   pods: "/pods",
   services: "/services",
   endpoints: "/endpoints",
+  endpointslices: "discovery.k8s.io/endpointslices",
+  nodes: "/nodes",
   deployments: "apps/deployments",
   replicasets: "apps/replicasets",
   crds: "apiextensions.k8s.io/customresourcedefinitions",

@@ -45,7 +45,7 @@ export function deploymentController(ctx: ControllerContext): { stop(): void } {
   const dType = typeOf(core, RKEY.deployments);
   const rsType = typeOf(core, RKEY.replicasets);
 
-  async function ensureNewReplicaSet(d: Deployment, olds: ReplicaSet[]): Promise<ReplicaSet> {
+  function ensureNewReplicaSet(d: Deployment, olds: ReplicaSet[]): ReplicaSet {
     const revision = Math.max(0, ...olds.map(revisionOf)) + 1;
     const namespace = d.metadata.namespace ?? "";
     for (let collisions = d.status?.collisionCount ?? 0; ; collisions++) {
@@ -56,7 +56,7 @@ export function deploymentController(ctx: ControllerContext): { stop(): void } {
       if (existing) continue;
       const draft = replicaSetBody(d, hash, name, 0, revision) as ReplicaSet;
       const replicas = plan(d, draft, olds).get(name) ?? 0;
-      return (await core.create(rsType, namespace, replicaSetBody(d, hash, name, replicas, revision), SYSTEM)) as ReplicaSet;
+      return core.create(rsType, namespace, replicaSetBody(d, hash, name, replicas, revision), SYSTEM) as ReplicaSet;
     }
   }
 
@@ -93,7 +93,7 @@ export function deploymentController(ctx: ControllerContext): { stop(): void } {
     return owners.controlled(d.metadata.uid ?? "", RKEY.replicasets) as ReplicaSet[];
   }
 
-  async function reconcile(key: string): Promise<void> {
+  function reconcile(key: string): void {
     const [namespace, name] = splitKey(key);
     const d = core.store.get(RKEY.deployments, namespace, name) as Deployment | undefined;
     if (!d || isDeleting(d)) return;
@@ -101,7 +101,7 @@ export function deploymentController(ctx: ControllerContext): { stop(): void } {
     const olds = all.filter((rs) => !isCurrent(d, rs)).sort(byRevision);
     let newRs = all.find((rs) => isCurrent(d, rs));
     const created = !newRs;
-    newRs ??= await ensureNewReplicaSet(d, olds);
+    newRs ??= ensureNewReplicaSet(d, olds);
     const scaled = applyPlan(d, newRs, olds);
     pruneHistory(d, olds);
     writeStatus(namespace, name, created, scaled);

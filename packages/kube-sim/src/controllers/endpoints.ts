@@ -4,7 +4,7 @@
  * `notReadyAddresses` (terminating pods in neither), one subset per distinct set of resolved
  * ports. Services without a selector keep whatever Endpoints their owner writes.
  */
-import { SYSTEM } from "../api/core.js";
+import { SYSTEM, type ApiCore } from "../api/core.js";
 import type { EndpointAddress, EndpointPort, Endpoints, EndpointSubset, KObject, Pod, Service } from "../kinds.js";
 import { deepEqual } from "../machinery/objects.js";
 import { fromMap, matchesLabels } from "../machinery/selectors.js";
@@ -12,10 +12,9 @@ import type { StoreEvent } from "../store/store.js";
 import { deleteAsSystem, nsKey, RKEY, splitKey, typeOf, type ControllerContext } from "./context.js";
 import { isPodReady } from "./pods.js";
 import { WorkQueue } from "./queue.js";
-import { NODE_NAME } from "./replicaset.js";
 
 /** The service's ports resolved against one pod (named targetPorts by the container port's name). */
-function resolvePorts(svc: Service, pod: Pod): EndpointPort[] | undefined {
+export function resolvePorts(svc: Service, pod: Pod): EndpointPort[] | undefined {
   const out: EndpointPort[] = [];
   for (const p of svc.spec.ports ?? []) {
     const target = p.targetPort ?? p.port;
@@ -32,7 +31,7 @@ function resolvePorts(svc: Service, pod: Pod): EndpointPort[] | undefined {
 
 function addressOf(pod: Pod): EndpointAddress {
   const meta = pod.metadata;
-  return { ip: pod.status?.podIP ?? "", nodeName: NODE_NAME, targetRef: { kind: "Pod", namespace: meta.namespace ?? "", name: meta.name ?? "", uid: meta.uid ?? "" } };
+  return { ip: pod.status?.podIP ?? "", ...(pod.spec.nodeName ? { nodeName: pod.spec.nodeName } : {}), targetRef: { kind: "Pod", namespace: meta.namespace ?? "", name: meta.name ?? "", uid: meta.uid ?? "" } };
 }
 
 const byIp = (a: EndpointAddress, b: EndpointAddress) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0);
@@ -63,7 +62,7 @@ export function endpointsController(ctx: ControllerContext): { stop(): void } {
   const { core } = ctx;
   const epType = typeOf(core, RKEY.endpoints);
 
-  async function reconcile(key: string): Promise<void> {
+  function reconcile(key: string): void {
     const [namespace, name] = splitKey(key);
     const svc = core.store.get(RKEY.services, namespace, name) as Service | undefined;
     const existing = core.store.get(RKEY.endpoints, namespace, name) as Endpoints | undefined;
@@ -77,7 +76,7 @@ export function endpointsController(ctx: ControllerContext): { stop(): void } {
     const body: Endpoints = { apiVersion: "v1", kind: "Endpoints", metadata: { name, namespace, ...(labels ? { labels } : {}) } };
     if (subsets.length > 0) body.subsets = subsets;
     if (!existing) {
-      await core.create(epType, namespace, body, SYSTEM);
+      core.create(epType, namespace, body, SYSTEM);
       return;
     }
     if (deepEqual(existing.subsets, body.subsets) && deepEqual(existing.metadata.labels, labels)) return;
@@ -85,19 +84,10 @@ export function endpointsController(ctx: ControllerContext): { stop(): void } {
   }
 
   const queue = new WorkQueue("endpoints-controller", reconcile, ctx.log);
-  const onPod = (pod: KObject, old: KObject | undefined): void => {
-    const namespace = pod.metadata.namespace ?? "";
-    for (const svc of core.store.iterate(RKEY.services, namespace)) {
-      const selector = (svc as Service).spec.selector;
-      if (!selector) continue;
-      const reqs = fromMap(selector);
-      if (matchesLabels(reqs, pod.metadata.labels) || (old && matchesLabels(reqs, old.metadata.labels))) queue.add(nsKey(namespace, svc.metadata.name ?? ""));
-    }
-  };
   const onEvent = (ev: StoreEvent): void => {
     const meta = ev.object.metadata;
     if (ev.rkey === RKEY.services || ev.rkey === RKEY.endpoints) queue.add(nsKey(meta.namespace ?? "", meta.name ?? ""));
-    else if (ev.rkey === RKEY.pods && podChangeMatters(ev)) onPod(ev.object, ev.old);
+    else if (ev.rkey === RKEY.pods && podChangeMatters(ev)) for (const key of servicesSelecting(core, ev.object, ev.old)) queue.add(key);
   };
   const unsubscribe = core.store.subscribe(onEvent);
   for (const svc of core.store.iterate(RKEY.services)) queue.add(nsKey(svc.metadata.namespace ?? "", svc.metadata.name ?? ""));
@@ -109,15 +99,30 @@ export function endpointsController(ctx: ControllerContext): { stop(): void } {
   };
 }
 
-/** Only IP, readiness, labels, deletion and container ports change a pod's endpoints. */
-function podChangeMatters(ev: StoreEvent): boolean {
+/** Only IP, readiness, phase, node, labels and deletion change a pod's endpoints. */
+export function podChangeMatters(ev: StoreEvent): boolean {
   if (ev.type !== "MODIFIED" || !ev.old) return true;
   const a = ev.object as Pod;
   const b = ev.old as Pod;
   return (
     a.status?.podIP !== b.status?.podIP ||
     isPodReady(a) !== isPodReady(b) ||
+    a.status?.phase !== b.status?.phase ||
+    a.spec.nodeName !== b.spec.nodeName ||
     a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp ||
     !deepEqual(a.metadata.labels, b.metadata.labels)
   );
+}
+
+/** Keys (`namespace/name`) of the Services whose selector matches the pod now or matched it before. */
+export function servicesSelecting(core: ApiCore, pod: KObject, old: KObject | undefined): string[] {
+  const namespace = pod.metadata.namespace ?? "";
+  const keys: string[] = [];
+  for (const svc of core.store.iterate(RKEY.services, namespace)) {
+    const selector = (svc as Service).spec.selector;
+    if (!selector) continue;
+    const reqs = fromMap(selector);
+    if (matchesLabels(reqs, pod.metadata.labels) || (old && matchesLabels(reqs, old.metadata.labels))) keys.push(nsKey(namespace, svc.metadata.name ?? ""));
+  }
+  return keys;
 }

@@ -3,11 +3,14 @@ import type { ApiCore } from "../api/core.js";
 import type { ControllerContext } from "./context.js";
 import { crdController } from "./crd.js";
 import { deploymentController } from "./deployment.js";
+import { endpointSliceMirroringController } from "./endpoint-slice-mirroring.js";
+import { endpointSliceController } from "./endpoint-slices.js";
 import { endpointsController } from "./endpoints.js";
 import { garbageCollector } from "./garbage-collector.js";
 import { namespaceController } from "./namespace.js";
 import { OwnerIndex } from "./owners.js";
 import { replicaSetController } from "./replicaset.js";
+import { schedulerController } from "./scheduler.js";
 
 export interface Controllers {
   stop(): void;
@@ -17,7 +20,17 @@ export interface Controllers {
 export function startControllers(core: ApiCore, log: (line: string) => void): Controllers {
   const owners = new OwnerIndex(core.store);
   const ctx: ControllerContext = { core, owners, log };
-  const running = [crdController(ctx), garbageCollector(ctx), namespaceController(ctx), deploymentController(ctx), replicaSetController(ctx), endpointsController(ctx)];
+  const running = [
+    crdController(ctx),
+    garbageCollector(ctx),
+    namespaceController(ctx),
+    deploymentController(ctx),
+    replicaSetController(ctx),
+    schedulerController(ctx),
+    endpointsController(ctx),
+    endpointSliceController(ctx),
+    endpointSliceMirroringController(ctx),
+  ];
   return {
     stop() {
       for (const c of running) c.stop();

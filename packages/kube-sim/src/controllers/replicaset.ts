@@ -12,9 +12,6 @@ import { controllerOf } from "./owners.js";
 import { availableIn, deletionOrder, isPodActive, isPodReady, withoutZeros } from "./pods.js";
 import { WorkQueue } from "./queue.js";
 
-/** The node every pod is bound to. */
-export const NODE_NAME = "kube-sim";
-
 function podFor(rs: ReplicaSet): KObject {
   const template = rs.spec.template;
   const name = rs.metadata.name ?? "";
@@ -29,7 +26,7 @@ function podFor(rs: ReplicaSet): KObject {
       ...(meta.annotations ? { annotations: { ...meta.annotations } } : {}),
       ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name, uid: rs.metadata.uid ?? "", controller: true, blockOwnerDeletion: true }],
     },
-    spec: { ...clone(template.spec), nodeName: NODE_NAME },
+    spec: clone(template.spec),
   };
 }
 
@@ -38,15 +35,15 @@ export function replicaSetController(ctx: ControllerContext): { stop(): void } {
   const rsType = typeOf(core, RKEY.replicasets);
   const podType = typeOf(core, RKEY.pods);
 
-  async function reconcile(key: string): Promise<void> {
+  function reconcile(key: string): void {
     const [namespace, name] = splitKey(key);
     const rs = core.store.get(RKEY.replicasets, namespace, name) as ReplicaSet | undefined;
     if (!rs) return;
-    if (!isDeleting(rs)) await scale(rs);
+    if (!isDeleting(rs)) scale(rs);
     writeStatus(namespace, name);
   }
 
-  async function scale(rs: ReplicaSet): Promise<void> {
+  function scale(rs: ReplicaSet): void {
     const active = owners.controlled(rs.metadata.uid ?? "", RKEY.pods).filter(isPodActive);
     const diff = active.length - (rs.spec.replicas ?? 1);
     if (diff > 0) {
@@ -56,7 +53,7 @@ export function replicaSetController(ctx: ControllerContext): { stop(): void } {
     for (let i = 0; i < -diff; i++) {
       const current = core.store.get(RKEY.replicasets, rs.metadata.namespace ?? "", rs.metadata.name ?? "");
       if (!current || current.metadata.uid !== rs.metadata.uid || isDeleting(current)) return;
-      await core.create(podType, rs.metadata.namespace ?? "", podFor(current as ReplicaSet), SYSTEM);
+      core.create(podType, rs.metadata.namespace ?? "", podFor(current as ReplicaSet), SYSTEM);
     }
   }
 

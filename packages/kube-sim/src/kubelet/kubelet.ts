@@ -1,100 +1,134 @@
 /**
- * The simulated kubelet of the single node "kube-sim": runs the pods bound to it (binding unbound
- * ones first, as the scheduler would), reports their status, and finishes their deletion once
- * their containers have stopped. Level-triggered: every pod change or container event queues the
- * pod's key, and `sync` compares what runs with what the pod says.
+ * The kubelet of a kube-sim node, against any API server through its HTTP API: runs the pods
+ * bound to its node (a list+watch of `spec.nodeName=<node>`; pods of other nodes are never
+ * seen), writes their status through the `status` subresource, and finishes their deletion once
+ * their containers have stopped (DELETE with gracePeriodSeconds 0 and a uid precondition, as a
+ * real kubelet). Level-triggered: every pod change or container event queues the pod's key, and
+ * `sync` compares what runs with what the pod says.
  */
-import { SYSTEM, type ApiCore } from "../api/core.js";
-import { deleteObject } from "../api/delete.js";
-import { ApiError } from "../api/errors.js";
-import type { ResourceType } from "../api/resources.js";
+import type { ApiClient } from "../client/rest.js";
+import { isStatus } from "../client/rest.js";
+import { Informer, keyOf } from "../client/informer.js";
 import { WorkQueue } from "../controllers/queue.js";
-import type { Pod } from "../kinds.js";
+import type { KObject, Pod } from "../kinds.js";
 import { deepEqual } from "../machinery/objects.js";
 import { podEvent } from "./events.js";
-import { IpPool } from "./ip-pool.js";
-import { podStatus } from "./pod-status.js";
+import { IpPool, type Cidr } from "./ip-pool.js";
+import { podStatus, shutdownStatus } from "./pod-status.js";
 import { PodWorker } from "./pod-worker.js";
 
-export const NODE_NAME = "kube-sim";
-const PODS = "/pods";
-
 export interface KubeletOptions {
+  readonly client: ApiClient;
+  readonly nodeName: string;
+  /** The node's address: the pods' hostIP. */
+  readonly hostIP: string;
+  /** Where pod IPs come from (ip-pool.ts). */
+  readonly podCidr: Cidr;
   readonly probeIntervalMs: number;
   readonly log: (line: string) => void;
-}
-
-function lookup(core: ApiCore, resource: string): ResourceType {
-  const rt = core.registry.lookup("", "v1", resource);
-  if (!rt) throw new Error(`kube-sim kubelet: the API serves no v1 ${resource}`);
-  return rt;
-}
-
-function keyOf(namespace: string | undefined, name: string | undefined): string {
-  return `${namespace ?? ""}/${name ?? ""}`;
 }
 
 function isTerminal(pod: Pod): boolean {
   return pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed";
 }
 
+function podPath(pod: KObject): string {
+  return `/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace ?? "")}/pods/${encodeURIComponent(pod.metadata.name ?? "")}`;
+}
+
 export class Kubelet {
-  readonly #core: ApiCore;
-  readonly #opts: KubeletOptions;
-  readonly #pods: ResourceType;
-  readonly #ips = new IpPool();
+  readonly #o: KubeletOptions;
+  readonly #ips: IpPool;
   readonly #workers = new Map<string, PodWorker>();
+  /** Uids whose deletion this kubelet has finished (until the watch reports them gone). */
+  readonly #finished = new Set<string>();
   readonly #queue: WorkQueue;
-  #unsubscribe: (() => void) | undefined;
+  readonly #pods: Informer;
 
-  constructor(core: ApiCore, opts: KubeletOptions) {
-    this.#core = core;
-    this.#opts = opts;
-    this.#pods = lookup(core, "pods");
-    this.#queue = new WorkQueue("kubelet", (key) => this.#sync(key), opts.log);
-  }
-
-  start(): void {
-    this.#unsubscribe = this.#core.store.subscribe((e) => {
-      if (e.rkey === PODS) this.#queue.add(keyOf(e.object.metadata.namespace, e.object.metadata.name));
+  constructor(options: KubeletOptions) {
+    this.#o = options;
+    this.#ips = new IpPool(options.podCidr);
+    this.#queue = new WorkQueue("kubelet", (key) => this.#sync(key), options.log);
+    this.#pods = new Informer({
+      client: options.client,
+      path: "/api/v1/pods",
+      apiVersion: "v1",
+      kind: "Pod",
+      fieldSelector: `spec.nodeName=${options.nodeName}`,
+      log: options.log,
+      onChange: (type, pod) => {
+        if (type === "DELETED") this.#finished.delete(pod.metadata.uid ?? "");
+        this.#queue.add(keyOf(pod));
+      },
     });
-    for (const pod of this.#core.store.iterate(PODS)) this.#queue.add(keyOf(pod.metadata.namespace, pod.metadata.name));
   }
 
-  async close(): Promise<void> {
-    this.#unsubscribe?.();
+  /** Resolves once the pods bound to this node are known (and being started). */
+  start(): Promise<void> {
+    return this.#pods.start();
+  }
+
+  /** Stops watching and kills every container at once (SIGKILL). */
+  close(): void {
+    this.#pods.stop();
     this.#queue.stop();
     for (const [key, worker] of this.#workers) this.#drop(key, worker);
   }
 
-  #sync(key: string): void {
-    const slash = key.indexOf("/");
-    const pod = this.#core.store.get(PODS, key.slice(0, slash), key.slice(slash + 1)) as Pod | undefined;
+  /**
+   * A graceful node shutdown (a kubelet's shutdownGracePeriod): SIGTERM to every pod, its grace
+   * period capped at `graceMs`, SIGKILL to what is left, then each pod marked Failed
+   * (reason Terminated, condition DisruptionTarget) as a real kubelet does, so that its controller
+   * replaces it (on another node, or here once this node is back) instead of the API showing a
+   * Ready pod nothing runs. Status writes are best effort, each bounded.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    this.#pods.stop();
+    this.#queue.stop();
+    const running = [...this.#workers];
+    for (const [, worker] of running) worker.terminate(Math.min(worker.pod.spec.terminationGracePeriodSeconds ?? 30, graceMs / 1000));
+    const deadline = Date.now() + graceMs;
+    while (running.some(([, w]) => !w.finished) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const [key, worker] of running) this.#drop(key, worker);
+    await Promise.all(running.map(([key, worker]) => this.#reportShutdown(key, worker)));
+  }
+
+  async #reportShutdown(key: string, worker: PodWorker): Promise<void> {
+    const pod = this.#pods.get(key) as Pod | undefined;
+    const view = worker.view();
+    if (!pod || !view || pod.metadata.uid !== worker.uid) return;
+    const status = shutdownStatus(podStatus(pod, view, this.#o.hostIP));
+    await this.#o.client.request("PUT", `${podPath(pod)}/status`, { body: { ...pod, status }, timeoutMs: 2000 }).catch((err: unknown) => {
+      this.#o.log(`kubelet: pod ${key}: cannot report the node shutdown: ${String(err)}`);
+    });
+  }
+
+  async #sync(key: string): Promise<void> {
+    const pod = this.#pods.get(key) as Pod | undefined;
     let worker = this.#workers.get(key);
     if (worker && (!pod || pod.metadata.uid !== worker.uid)) {
       this.#drop(key, worker);
       worker = undefined;
     }
-    if (!pod) return;
+    if (!pod || pod.spec.nodeName !== this.#o.nodeName) return;
     const deleting = pod.metadata.deletionTimestamp !== undefined;
     if (!worker) {
-      if (deleting) return this.#finalize(pod);
+      if (deleting) return this.#finished.has(pod.metadata.uid ?? "") ? undefined : this.#finalize(pod);
       if (isTerminal(pod)) return;
-      if (!pod.spec.nodeName) return this.#bind(pod);
       return this.#run(key, pod);
     }
     if (deleting) worker.terminate(pod.metadata.deletionGracePeriodSeconds ?? 0);
-    this.#writeStatus(pod, worker);
+    await this.#writeStatus(pod, worker);
     if (!worker.finished) return;
-    this.#finalize(pod);
+    await this.#finalize(pod);
     this.#drop(key, worker);
   }
 
   #run(key: string, pod: Pod): void {
     const warn = (reason: string, message: string) => this.#warn(pod, reason, message);
-    const worker = new PodWorker(pod, { ips: this.#ips, probeIntervalMs: this.#opts.probeIntervalMs, changed: () => this.#queue.add(key), warn });
+    const worker = new PodWorker(pod, { ips: this.#ips, probeIntervalMs: this.#o.probeIntervalMs, changed: () => this.#queue.add(key), warn });
     this.#workers.set(key, worker);
-    worker.start().catch((err: unknown) => this.#opts.log(`kubelet: pod ${key}: start failed: ${String(err)}`));
+    worker.start().catch((err: unknown) => this.#o.log(`kubelet: pod ${key}: start failed: ${String(err)}`));
   }
 
   #drop(key: string, worker: PodWorker): void {
@@ -103,48 +137,42 @@ export class Kubelet {
     this.#workers.delete(key);
   }
 
-  /** Binds an unscheduled pod to this node (the scheduler's one job, done here). */
-  #bind(pod: Pod): void {
-    const next: Pod = { ...pod, spec: { ...pod.spec, nodeName: NODE_NAME } };
-    this.#write(pod, () => this.#core.update(this.#pods, pod.metadata.namespace ?? "", pod.metadata.name ?? "", next, SYSTEM));
-  }
-
   /** Writes the pod's status when it differs from what runs (only on change). */
-  #writeStatus(pod: Pod, worker: PodWorker): void {
+  async #writeStatus(pod: Pod, worker: PodWorker): Promise<void> {
     const view = worker.view();
     if (!view) return;
-    const status = podStatus(pod, view);
+    const status = podStatus(pod, view, this.#o.hostIP);
     if (deepEqual(status, pod.status)) return;
-    this.#write(pod, () => this.#core.update(this.#pods, pod.metadata.namespace ?? "", pod.metadata.name ?? "", { ...pod, status }, SYSTEM, "status"));
+    const written = await this.#write(() => this.#o.client.request<KObject>("PUT", `${podPath(pod)}/status`, { body: { ...pod, status } }));
+    if (written) this.#pods.observe(written);
   }
 
-  /** Removes a pod whose containers have stopped (a delete with grace 0, as the kubelet does). */
-  #finalize(pod: Pod): void {
+  /** Removes a pod whose containers have stopped (a delete with grace 0 and the pod's uid as precondition). */
+  async #finalize(pod: Pod): Promise<void> {
     const uid = pod.metadata.uid;
-    const opts = { gracePeriodSeconds: 0, ...(uid ? { preconditions: { uid } } : {}) };
-    this.#write(pod, () => deleteObject(this.#core, this.#pods, pod.metadata.namespace ?? "", pod.metadata.name ?? "", opts, SYSTEM));
+    const body = { apiVersion: "v1", kind: "DeleteOptions", gracePeriodSeconds: 0, ...(uid ? { preconditions: { uid } } : {}) };
+    await this.#write(() => this.#o.client.request("DELETE", podPath(pod), { body }));
+    if (uid) this.#finished.add(uid);
   }
 
-  /** Runs a write; a pod gone (404) or replaced (409) needs nothing more: its own event queues a fresh sync. */
-  #write(pod: Pod, fn: () => unknown): void {
+  /**
+   * Runs a write; a pod gone (404) or changed meanwhile (409) needs nothing more: the watch brings
+   * its new state, which queues a fresh sync. Anything else fails the sync (retried with backoff).
+   */
+  async #write<T>(fn: () => Promise<T>): Promise<T | undefined> {
     try {
-      fn();
+      return await fn();
     } catch (err) {
-      if (err instanceof ApiError && (err.code === 404 || err.code === 409)) {
-        if (err.code === 409) this.#queue.add(keyOf(pod.metadata.namespace, pod.metadata.name));
-        return;
-      }
+      if (isStatus(err, 404, 409)) return undefined;
       throw err;
     }
   }
 
   #warn(pod: Pod, reason: string, message: string): void {
-    const events = this.#core.registry.lookup("", "v1", "events");
-    if (!events) return;
-    try {
-      this.#core.createSync(events, pod.metadata.namespace ?? "", podEvent(pod, reason, message, NODE_NAME), SYSTEM);
-    } catch (err) {
-      this.#opts.log(`kubelet: pod ${pod.metadata.name ?? ""}: cannot record event ${reason}: ${String(err)}`);
-    }
+    const event = podEvent(pod, reason, message, this.#o.nodeName);
+    const path = `/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace ?? "")}/events`;
+    this.#o.client.request("POST", path, { body: event }).catch((err: unknown) => {
+      this.#o.log(`kubelet: pod ${pod.metadata.name ?? ""}: cannot record event ${reason}: ${String(err)}`);
+    });
   }
 }

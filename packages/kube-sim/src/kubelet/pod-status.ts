@@ -76,19 +76,29 @@ function conditions(pod: Pod, statuses: ContainerStatus[], view: PodView, now: s
   ];
 }
 
-/** The whole status of `pod` as the kubelet sees it now (fields the kubelet does not own are kept). */
-export function podStatus(pod: Pod, view: PodView, now = Date.now()): PodStatus {
+/** The whole status of `pod` as the kubelet of the node at `hostIP` sees it now (fields the kubelet does not own are kept). */
+export function podStatus(pod: Pod, view: PodView, hostIP: string, now = Date.now()): PodStatus {
   const at = timestamp(now);
   const statuses = view.containers.map((c) => containerStatus(c, view.terminating));
   return {
     ...pod.status,
     phase: phaseOf(view),
     conditions: conditions(pod, statuses, view, at),
-    hostIP: "127.0.0.1",
-    hostIPs: [{ ip: "127.0.0.1" }],
+    hostIP,
+    hostIPs: [{ ip: hostIP }],
     podIP: view.ip,
     podIPs: [{ ip: view.ip }],
     startTime: view.startTime,
     containerStatuses: statuses,
   };
+}
+
+const SHUTDOWN_MESSAGE = "Pod was terminated in response to imminent node shutdown.";
+
+/** The status of a pod a graceful node shutdown ended: Failed, reason Terminated, DisruptionTarget=True. */
+export function shutdownStatus(status: PodStatus, now = Date.now()): PodStatus {
+  const at = timestamp(now);
+  const disruption: Condition = { type: "DisruptionTarget", status: "True", reason: "TerminationByKubelet", message: SHUTDOWN_MESSAGE, lastProbeTime: null, lastTransitionTime: at };
+  const conditions = [...(status.conditions ?? []).filter((c) => c.type !== "DisruptionTarget"), disruption];
+  return { ...status, phase: "Failed", reason: "Terminated", message: SHUTDOWN_MESSAGE, conditions };
 }

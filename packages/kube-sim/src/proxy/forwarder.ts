@@ -33,12 +33,12 @@ export class Forwarder {
     return this.#endpoints;
   }
 
-  /** Binds a random free port on `host`; resolves with it. */
-  listen(host: string): Promise<number> {
+  /** Binds `port` on `host` (0: a random free one); resolves with the port. */
+  listen(host: string, port = 0): Promise<number> {
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       this.#server.once("error", onError);
-      this.#server.listen(0, host, () => {
+      this.#server.listen(port, host, () => {
         this.#server.off("error", onError);
         const address = this.#server.address();
         this.#port = typeof address === "object" && address ? address.port : 0;

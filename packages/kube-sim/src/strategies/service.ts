@@ -68,6 +68,35 @@ function serviceErrors(svc: Service, old: Service | undefined): FieldError[] {
   return errors;
 }
 
+interface LoadBalancerIngress {
+  ip?: string;
+  hostname?: string;
+  ipMode?: string;
+  ports?: unknown[];
+}
+
+const IP_MODES = ["Proxy", "VIP"];
+
+/**
+ * A status write's load-balancer part, as the real API server judges it: `ingress` only on a
+ * Service of type LoadBalancer (Kubernetes >= 1.29 has no switch for this), `ipMode` defaulted to
+ * VIP where an `ip` is set, and required with it.
+ */
+function loadBalancerStatusErrors(svc: Service): FieldError[] {
+  const ingress = (svc.status?.loadBalancer?.ingress ?? []) as LoadBalancerIngress[];
+  if (!Array.isArray(ingress) || ingress.length === 0) return [];
+  if (svc.spec.type !== "LoadBalancer") return [{ type: "Forbidden", field: "status.loadBalancer.ingress", detail: "may only be used when `spec.type` is 'LoadBalancer'" }];
+  const errors: FieldError[] = [];
+  ingress.forEach((ing, i) => {
+    const at = `status.loadBalancer.ingress[${i}]`;
+    if (!isPlainObject(ing)) return;
+    if (ing.ip) ing.ipMode ??= "VIP";
+    if (ing.ipMode !== undefined && !ing.ip) errors.push({ type: "Forbidden", field: `${at}.ipMode`, detail: "may not be specified when `ip` is not set" });
+    else if (ing.ipMode !== undefined && !IP_MODES.includes(String(ing.ipMode))) errors.push({ type: "NotSupported", field: `${at}.ipMode`, value: ing.ipMode, detail: `supported values: "Proxy", "VIP"` });
+  });
+  return errors;
+}
+
 export function serviceStrategy(): Strategy {
   const alloc = new Allocator();
   return {
@@ -98,7 +127,11 @@ export function serviceStrategy(): Strategy {
         const match = before.ports?.find((b) => b.port === p.port);
         if (isPlainObject(p) && !p.nodePort && match?.nodePort) p.nodePort = match.nodePort;
       }
+      // A Service that stops being a LoadBalancer loses its load-balancer status (as the real one).
+      const svc = obj as Service;
+      if (spec.type !== "LoadBalancer" && svc.status?.loadBalancer?.ingress) svc.status = { ...svc.status, loadBalancer: {} };
     },
+    validateStatus: (obj) => loadBalancerStatusErrors(obj as Service),
     initialStatus: () => ({ loadBalancer: {} }),
     validate: (obj, old) => serviceErrors(obj as Service, old as Service | undefined),
   };

@@ -1,4 +1,4 @@
-/** Namespaces, Secrets, ConfigMaps, Endpoints, Events, ServiceAccounts, Nodes: small strategies. */
+/** Namespaces, Secrets, ConfigMaps, Endpoints, Events, ServiceAccounts, Nodes, Leases: small strategies. */
 import { badRequest } from "../api/errors.js";
 import type { KObject } from "../kinds.js";
 import { isPlainObject } from "../machinery/objects.js";
@@ -78,6 +78,8 @@ export const EVENT: Strategy = {
 export const NODE: Strategy = {
   nameRule: "subdomain",
   fieldLabels: ["spec.unschedulable"],
+  // A kubelet registers its Node with its status (capacity, conditions, addresses): kept on create.
+  initialStatus: (obj) => obj.status,
 };
 
 /** Stored as given (Endpoints, ServiceAccounts, ...). */

@@ -18,6 +18,8 @@ export interface Strategy {
   prepareUpdate?(obj: KObject, old: KObject): void;
   /** Field errors; `old` is set on update. */
   validate?(obj: KObject, old: KObject | undefined): FieldError[];
+  /** Fills the defaults of a status write (the `status` subresource) and returns its field errors. */
+  validateStatus?(obj: KObject, old: KObject): FieldError[];
 }
 
 export const GENERIC: Strategy = { nameRule: "subdomain" };
