@@ -7,7 +7,8 @@ import { deleteObject, parseDeleteOptions } from "./delete.js";
 import { ApiError, badRequest, internalError, methodNotAllowed, pathNotFound } from "./errors.js";
 import { listObjects, selectorsOf } from "./list.js";
 import { PATCH_TYPES, patchTypeOf } from "./patch.js";
-import { flag, readJson, sendError, sendJson, userOf, type ResourceRoute } from "./request.js";
+import { encodingFor, requireJson } from "./media.js";
+import { flag, readObject, send, sendError, userOf, type ResourceRoute } from "./request.js";
 import type { ResourceType } from "./resources.js";
 import { patchScale, toScale, updateScale } from "./scale.js";
 import { toTable, wantsTable } from "./table.js";
@@ -50,6 +51,7 @@ function resolve(route: ResourceRoute, ctx: HandlerContext, method: string): Res
 export async function handleResource(req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams, ctx: HandlerContext): Promise<void> {
   const method = req.method ?? "GET";
   const rt = resolve(route, ctx, method);
+  if (rt.isCustom) requireJson(res);
   const call: Call = { req, res, route, query, rt, ctx, namespace: route.namespace ?? "", name: route.name ?? "" };
   if (method === "GET") return read(call);
   const verb = verbOf(method, route);
@@ -72,15 +74,15 @@ function read(call: Call): void {
   const includeObject = query.get("includeObject");
   if (route.name !== undefined) {
     const obj = ctx.core.get(rt, call.namespace, call.name);
-    if (table) sendJson(res, 200, toTable(rt, [obj], obj.metadata.resourceVersion ?? "", includeObject));
-    else sendJson(res, 200, route.subresource === "scale" ? toScale(obj) : obj);
+    if (table) send(res, 200, toTable(rt, [obj], obj.metadata.resourceVersion ?? "", includeObject));
+    else send(res, 200, route.subresource === "scale" ? toScale(obj) : obj);
     return;
   }
   if (flag(query, "watch")) return watch(call, table ? (obj) => toTable(rt, [ctx.core.toRead(rt, obj)], obj.metadata.resourceVersion ?? "", includeObject) : undefined);
   const list = listObjects(ctx.core, rt, route.namespace, query);
-  if (!table) return sendJson(res, 200, list);
+  if (!table) return send(res, 200, list);
   const { resourceVersion, ...rest } = list.metadata as { resourceVersion: string };
-  sendJson(res, 200, toTable(rt, list.items as KObject[], resourceVersion, includeObject, rest));
+  send(res, 200, toTable(rt, list.items as KObject[], resourceVersion, includeObject, rest));
 }
 
 function watch(call: Call, render?: (obj: KObject) => unknown): void {
@@ -96,8 +98,9 @@ function watch(call: Call, render?: (obj: KObject) => unknown): void {
     sendInitialEvents: flag(query, "sendInitialEvents"),
     allowBookmarks: flag(query, "allowWatchBookmarks"),
     timeoutSeconds: timeout > 0 ? timeout : 1800,
+    encoding: render ? "json" : encodingFor(res, { apiVersion: rt.apiVersion, kind: rt.kind }),
     ...(render ? { render } : {}),
-  };
+  } as const;
   WatchStream.check(request);
   const stream = new WatchStream(res, request, ctx.core);
   ctx.watches.add(stream);
@@ -113,11 +116,11 @@ async function audited(call: Call, verb: AuditVerb): Promise<void> {
   let name = route.name;
   try {
     if (verb === "patch") patchType = patchTypeOf(req.headers["content-type"], rt.isCustom);
-    body = await readJson(req);
+    body = await readObject(req, !rt.isCustom);
     const [status, result] = await write(call, verb, body, wctx, patchType);
     code = status;
     name ??= (result as { metadata?: { name?: string } }).metadata?.name;
-    sendJson(res, status, result);
+    send(res, status, result);
   } catch (err) {
     const apiErr = err instanceof ApiError ? err : internalError(err);
     code = apiErr.code;

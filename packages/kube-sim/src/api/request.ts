@@ -1,6 +1,8 @@
-/** HTTP plumbing: the route of a request, its body, its user, and answers in JSON. */
+/** HTTP plumbing: the route of a request, its body, its user, and answers in JSON or protobuf. */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { CodecError, decodeObject, encodeObject } from "../protobuf/index.js";
 import { ApiError, badRequest, unsupportedMediaType } from "./errors.js";
+import { encodingFor, JSON_MEDIA, PROTOBUF_MEDIA } from "./media.js";
 
 export interface ResourceRoute {
   group: string;
@@ -49,12 +51,23 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** The JSON body of a write. Protobuf and YAML bodies are refused (clients fall back to JSON). */
-export async function readJson(req: IncomingMessage): Promise<unknown> {
+/**
+ * The body of a write as a JSON value: JSON, or Kubernetes protobuf (built-in kinds only, so not
+ * for custom resources: `protobuf` false answers 415 as a real server does).
+ */
+export async function readObject(req: IncomingMessage, protobuf: boolean): Promise<unknown> {
   const raw = await readBody(req);
   if (raw.length === 0) return undefined;
-  const type = (req.headers["content-type"] ?? "").toLowerCase();
-  if (type.includes("protobuf")) throw unsupportedMediaType("the body of the request was in an unknown format - accepted media types include: application/json");
+  const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
+  if (type === PROTOBUF_MEDIA) {
+    if (!protobuf) throw unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: ${JSON_MEDIA}`);
+    try {
+      return decodeObject(raw);
+    } catch (err) {
+      if (err instanceof CodecError) throw badRequest(err.message);
+      throw err;
+    }
+  }
   try {
     return JSON.parse(raw.toString("utf8"));
   } catch (err) {
@@ -73,12 +86,20 @@ export function userOf(req: IncomingMessage): string {
 
 export function sendJson(res: ServerResponse, code: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(code, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text), "Cache-Control": "no-cache, private" });
+  res.writeHead(code, { "Content-Type": JSON_MEDIA, "Content-Length": Buffer.byteLength(text), "Cache-Control": "no-cache, private" });
   res.end(text);
 }
 
+/** Answers with an API object in the encoding the client prefers among those that can carry it. */
+export function send(res: ServerResponse, code: number, body: unknown): void {
+  if (encodingFor(res, body) === "json") return sendJson(res, code, body);
+  const data = encodeObject(body);
+  res.writeHead(code, { "Content-Type": PROTOBUF_MEDIA, "Content-Length": data.length, "Cache-Control": "no-cache, private" });
+  res.end(data);
+}
+
 export function sendError(res: ServerResponse, err: ApiError): void {
-  sendJson(res, err.code, err.toStatus());
+  send(res, err.code, err.toStatus());
 }
 
 export function flag(query: URLSearchParams, name: string): boolean {
