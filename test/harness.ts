@@ -5,16 +5,22 @@ import { AppsV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import pg from "pg";
 import { isTerminal, type AnyEvent, type Phase, type ReleaseSpecInput, type ReleaseState } from "@baton/contracts";
 import { STAGES, requestControl, startTraffic, submit, type ControlEvent, type ControlResult, type IntakeReply, type Traffic } from "@baton/cli";
-import { startKubeSim, type KubeSim } from "@baton/kube-sim";
 import { createLogger, serviceUrl, startServices, type Config, type Logger, type ServiceHandle } from "@baton/runtime";
 import { captureLogs, openTestRuntime, testConfig, waitFor, type CapturedLogs, type TestRuntime } from "@baton/runtime/testing";
+import { openCluster, type ClusterWrite, type StageName, type TestCluster } from "./cluster.js";
 
-// The end-to-end harness: kube-sim as the cluster, real NATS, Redis and PostgreSQL, all five
-// stages (optionally several replicas of each, each replica its own runtime and connections),
-// driven only through the public intake, observed through the stream, Redis and the cluster.
+export { onRealCluster } from "./cluster.js";
+export type { ClusterWrite, TestCluster } from "./cluster.js";
+
+// The end-to-end harness: a cluster (kube-sim, or a real API server: see cluster.ts), real NATS,
+// Redis and PostgreSQL, all five stages (optionally several replicas of each, each replica its own
+// runtime and connections; on a real cluster each stage with its own identity), driven only through
+// the public intake, observed through the stream, Redis and the cluster.
 
 export interface Baton {
-  readonly sim: KubeSim;
+  readonly cluster: TestCluster;
+  /** The test's namespace ("shop" on kube-sim; one of its own on a shared real cluster). */
+  readonly ns: string;
   readonly config: Config;
   readonly rt: TestRuntime;
   readonly core: CoreV1Api;
@@ -27,8 +33,8 @@ export interface Baton {
   waitForPhase(releaseId: string, phase: Phase, timeoutMs?: number): Promise<ReleaseState>;
   /** `baton promote` / `baton abort`, as the CLI sends them. */
   control(releaseId: string, event: ControlEvent, reason?: string): Promise<ControlResult>;
-  /** Writes by Baton's services (not kube-sim's own controllers) recorded by kube-sim. */
-  clientWrites(): ReturnType<KubeSim["audit"]>;
+  /** Writes by Baton's services (not the cluster's own controllers), from the cluster's audit. */
+  clientWrites(): Promise<ClusterWrite[]>;
   events(releaseId: string): Promise<AnyEvent[]>;
   productionTraffic(app: string, namespace: string, opts?: { clients?: number; ratePerSecond?: number }): Promise<Traffic>;
   stop(): Promise<void>;
@@ -39,44 +45,63 @@ export interface BatonOptions {
   readonly overrides?: Record<string, string | number>;
   readonly logLevel?: string;
   /** Runs against the cluster before the services start (e.g. to install a CRD they look for). */
-  readonly beforeServices?: (sim: KubeSim) => Promise<void>;
+  readonly beforeServices?: (cluster: TestCluster) => Promise<void>;
   /** Stages not to start (to test what happens while one is down). */
   readonly without?: readonly string[];
 }
 
 export async function startBaton(opts: BatonOptions = {}): Promise<Baton> {
-  const sim = await startKubeSim();
-  await opts.beforeServices?.(sim);
+  const cluster = await openCluster();
+  await opts.beforeServices?.(cluster);
+  const ns = cluster.namespace;
   const dir = await mkdtemp(join(tmpdir(), "baton-e2e-"));
-  const kubeconfig = join(dir, "kubeconfig");
-  await writeFile(kubeconfig, sim.kubeconfig());
+  const kubeconfigs = new Map<string, string>();
+  for (const stage of Object.keys(STAGES)) {
+    const file = join(dir, `kubeconfig-${stage}`);
+    await writeFile(file, cluster.kubeconfigOf(stage as StageName), { mode: 0o600 });
+    kubeconfigs.set(stage, file);
+  }
+  const admin = join(dir, "kubeconfig");
+  await writeFile(admin, cluster.kubeconfig, { mode: 0o600 });
   const config = testConfig({
-    KUBECONFIG: kubeconfig,
+    KUBECONFIG: admin,
     BATON_SERVICE_ADDRESS: "load-balancer",
     BATON_TIMER_POLL_MS: 5,
     BATON_LOG_LEVEL: opts.logLevel ?? "debug",
+    ...(cluster.kind === "kubernetes" ? { BATON_ALLOWED_NAMESPACES: ns } : {}),
     ...opts.overrides,
   });
   const logs = captureLogs("e2e", config.BATON_LOG_LEVEL);
   const rt = await openTestRuntime("e2e-observer", config, createLogger({ service: "observer", level: "silent" }));
   const replicas: ServiceHandle[] = [];
+  const stages = Object.entries(STAGES).filter(([n]) => !opts.without?.includes(n));
   for (let i = 0; i < (opts.replicas ?? 1); i++) {
-    replicas.push(await startServices(config, Object.entries(STAGES).filter(([n]) => !opts.without?.includes(n)).map(([, m]) => m), { name: `replica-${i}`, log: logs.logger.child({ replica: i }) as Logger }));
+    const log = logs.logger.child({ replica: i }) as Logger;
+    if (cluster.kind === "kube-sim") {
+      replicas.push(await startServices(config, stages.map(([, m]) => m), { name: `replica-${i}`, log }));
+      continue;
+    }
+    // On a real cluster each stage runs as its own ServiceAccount, with exactly deploy/'s Roles.
+    for (const [name, module] of stages) {
+      const own = { ...config, KUBECONFIG: kubeconfigs.get(name) as string };
+      replicas.push(await startServices(own, [module], { name: `${name}-${i}`, log: log.child({ stage: name }) as Logger }));
+    }
   }
   const kc = new KubeConfig();
-  kc.loadFromString(sim.kubeconfig());
+  kc.loadFromString(cluster.kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
   const traffics: Traffic[] = [];
   const baton: Baton = {
-    sim,
+    cluster,
+    ns,
     config,
     rt,
     core,
     apps,
     logs,
     replicas,
-    release: (spec) => submit(rt, { namespace: "shop", app: "web", ...spec }, "e2e"),
+    release: (spec) => submit(rt, { namespace: ns, app: "web", ...spec }, "e2e"),
     async releaseOk(spec) {
       const reply = await baton.release(spec);
       if (!reply.ok) throw new Error(`release rejected: ${JSON.stringify(reply)}`);
@@ -94,7 +119,11 @@ export async function startBaton(opts: BatonOptions = {}): Promise<Baton> {
         return s?.phase === phase ? s : undefined;
       }, timeoutMs, 25),
     control: (releaseId, event, reason) => requestControl(rt, releaseId, event, { by: "e2e", ...(reason ? { reason } : {}) }),
-    clientWrites: () => sim.audit().filter((a) => a.user !== "system:kube-sim"),
+    async clientWrites() {
+      const writes = await cluster.writes();
+      if (writes === null) throw new Error("this cluster's audit log is not readable (set BATON_TEST_AUDIT_LOG): the test counts Baton's writes");
+      return writes;
+    },
     events: (releaseId) => rt.bus.releaseEvents(releaseId),
     async productionTraffic(app, namespace, o = {}) {
       const url = await waitFor("the production Service's address", () => serviceUrl(core, config, namespace, app).catch(() => undefined));
@@ -106,7 +135,7 @@ export async function startBaton(opts: BatonOptions = {}): Promise<Baton> {
       await Promise.all(traffics.map((t) => t.stop()));
       await Promise.all(replicas.map((r) => r.stop()));
       await rt.cleanup();
-      await sim.close();
+      await cluster.close();
     },
   };
   return baton;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startBaton, type Baton } from "../harness.js";
 
 // Issue 6: each `baton` command as a person or a script runs it — a separate process, against a
-// running system (kube-sim + all five stages), its --json output parsed and checked.
+// running system (the test cluster + all five stages), its --json output parsed and checked.
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const CLI = join(ROOT, "packages/cli/src/main.ts");
@@ -40,7 +40,6 @@ let env: Record<string, string>;
 let dir: string;
 beforeAll(async () => {
   b = await startBaton({ logLevel: "warn" });
-  await b.core.createNamespace({ body: { metadata: { name: "shop" } } });
   env = { BATON_NATS_URL: b.config.BATON_NATS_URL, BATON_REDIS_URL: b.config.BATON_REDIS_URL, BATON_PREFIX: b.config.BATON_PREFIX };
   dir = await mkdtemp(join(tmpdir(), "baton-cli-"));
 });

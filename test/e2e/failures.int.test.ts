@@ -23,24 +23,23 @@ const check = (version: string) => ({
 
 async function withV1(opts: Parameters<typeof startBaton>[0] = {}): Promise<Baton> {
   const b = await startBaton(opts);
-  await b.core.createNamespace({ body: { metadata: { name: "shop" } } });
   const first = await b.releaseOk({ ...v1, validation: check("1.0.0") });
   expect((await b.waitForEnd(first)).phase).toBe("completed");
   return b;
 }
 
 async function deploymentsOf(b: Baton): Promise<string[]> {
-  return (await b.apps.listNamespacedDeployment({ namespace: "shop" })).items.map((d) => d.metadata?.name ?? "").sort();
+  return (await b.apps.listNamespacedDeployment({ namespace: b.ns })).items.map((d) => d.metadata?.name ?? "").sort();
 }
 
 async function productionRevision(b: Baton): Promise<string | undefined> {
-  return (await b.core.readNamespacedService({ name: "web", namespace: "shop" })).spec?.selector?.["baton.dev/revision"];
+  return (await b.core.readNamespacedService({ name: "web", namespace: b.ns })).spec?.selector?.["baton.dev/revision"];
 }
 
 describe("validation fails", () => {
   test("v2 is torn down, production never leaves v1, and the rollback carries every failed check", async () => {
     baton = await withV1();
-    const traffic = await baton.productionTraffic("web", "shop");
+    const traffic = await baton.productionTraffic("web", baton.ns);
     // When v2 answers a version the tests do not expect, and is slower than they allow
     const id = await baton.releaseOk({
       image: "baton.dev/demo-app:2.0.0",
@@ -67,7 +66,7 @@ describe("validation fails", () => {
     expect(await productionRevision(baton)).toBe("1");
     expect(seen.failed, JSON.stringify(seen.failures)).toBe(0);
     expect(Object.keys(seen.versions)).toEqual(["1.0.0"]);
-    expect(baton.clientWrites().filter((w) => w.resource === "services" && w.name === "web" && w.verb !== "create")).toEqual([]);
+    expect((await baton.clientWrites()).filter((w) => w.resource === "services" && w.name === "web" && w.verb !== "create")).toEqual([]);
   });
 });
 
@@ -156,7 +155,7 @@ describe("abort", () => {
 
   test("after the switch while v1 still runs: production goes back to v1 first, then v2 is torn down, no request fails", async () => {
     baton = await withV1();
-    const traffic = await baton.productionTraffic("web", "shop");
+    const traffic = await baton.productionTraffic("web", baton.ns);
     const id = await baton.releaseOk({
       image: "baton.dev/demo-app:2.0.0",
       replicas: 2,
@@ -180,7 +179,7 @@ describe("abort", () => {
     expect(seen.failed, JSON.stringify(seen.failures)).toBe(0);
     // no timer of the aborted release fires later: v1 is never drained
     await new Promise((r) => setTimeout(r, 500));
-    expect(baton.clientWrites().filter((w) => w.name === "web-1" && w.verb !== "create")).toEqual([]);
+    expect((await baton.clientWrites()).filter((w) => w.name === "web-1" && w.verb !== "create")).toEqual([]);
   });
 
   test("once v1 is shutting down it is refused, with a reason that says so", async () => {
@@ -210,13 +209,13 @@ describe("one release of an app at a time; fencing", () => {
     const third = await baton.releaseOk({ image: "baton.dev/demo-app:3.0.0", replicas: 1, validation: check("3.0.0"), shutdown: { delaySeconds: 0, gracePeriodSeconds: 0 } });
     expect((await baton.waitForEnd(third)).phase).toBe("completed");
     // a late event of the rolled-back release (re-published as if delayed) changes nothing
-    const writes = baton.clientWrites().length;
+    const writes = (await baton.clientWrites()).length;
     const late = (await baton.events(running)).find((e) => e.name === "PodsLive")!;
     const { name: _n, ...wire } = late;
-    await baton.rt.bus.publishRaw(baton.rt.bus.subjects.event("PodsLive", "shop", "web", running), JSON.stringify(wire), "late-redelivery");
+    await baton.rt.bus.publishRaw(baton.rt.bus.subjects.event("PodsLive", baton.ns, "web", running), JSON.stringify(wire), "late-redelivery");
     await new Promise((r) => setTimeout(r, 700));
     expect((await baton.rt.store.get(running))?.state.phase).toBe("rolled_back");
-    expect(baton.clientWrites().length).toBe(writes);
+    expect((await baton.clientWrites()).length).toBe(writes);
     expect(await productionRevision(baton)).toBe("3");
   });
 });
@@ -224,7 +223,6 @@ describe("one release of an app at a time; fencing", () => {
 describe("bad input", () => {
   test("each bad request is rejected naming the field and the rule; nothing is created; the services keep serving", async () => {
     baton = await startBaton();
-    await baton.core.createNamespace({ body: { metadata: { name: "shop" } } });
     const cases: [Record<string, unknown>, string, RegExp][] = [
       [{ image: "baton.dev/demo-app:1.0.0", replicas: "two" }, "replicas", /number/i],
       [{ image: "Not An Image!" }, "image", /image reference/],
@@ -232,7 +230,7 @@ describe("bad input", () => {
       [{ image: "baton.dev/demo-app:1.0.0", namespace: "kube-system" }, "namespace", /never|not allowed|forbidden/i],
       [{ image: "baton.dev/demo-app:1.0.0", replicas: 2, liveThreshold: 3 }, "liveThreshold", /replicas/],
       [{ image: "baton.dev/demo-app:1.0.0", colour: "blue" }, "colour", /unknown field/],
-      [{ app: "web", namespace: "shop", image: undefined }, "image", /required|expected string/i],
+      [{ app: "web", namespace: baton.ns, image: undefined }, "image", /required|expected string/i],
     ];
     for (const [body, field, rule] of cases) {
       const reply = await baton.release(body);
@@ -247,7 +245,7 @@ describe("bad input", () => {
       const m = await baton.rt.bus.nc.request(baton.rt.bus.subjects.intake, raw, { timeout: 5000 });
       expect(m.json<{ ok: boolean; reasons: unknown[] }>()).toMatchObject({ ok: false, reasons: [expect.anything()] });
     }
-    expect(baton.clientWrites().filter((w) => w.resource !== "namespaces")).toEqual([]);
+    expect((await baton.clientWrites()).filter((w) => w.resource !== "namespaces")).toEqual([]);
     // and a valid release afterwards completes
     const ok = await baton.releaseOk({ ...v1 });
     expect((await baton.waitForEnd(ok)).phase).toBe("completed");
@@ -255,8 +253,7 @@ describe("bad input", () => {
 
   test("a message that makes a handler fail lands in the dead-letter stream with its error, and does not block others", async () => {
     baton = await startBaton({ overrides: { BATON_MAX_DELIVER: 2 } });
-    await baton.core.createNamespace({ body: { metadata: { name: "shop" } } });
-    await baton.rt.bus.publishRaw(baton.rt.bus.subjects.event("ReleasePlanned", "shop", "web", "broken-1"), "{ not an event", "broken-1");
+    await baton.rt.bus.publishRaw(baton.rt.bus.subjects.event("ReleasePlanned", baton.ns, "web", "broken-1"), "{ not an event", "broken-1");
     const letters = await (async () => {
       for (let i = 0; i < 100; i++) {
         const l = await listDeadLetters(baton!.rt.bus);
@@ -276,7 +273,6 @@ describe("bad input", () => {
 describe("deadlines whichever service is down", () => {
   test("no validator running: the validation deadline rolls the release back", async () => {
     baton = await startBaton({ without: ["validator"] });
-    await baton.core.createNamespace({ body: { metadata: { name: "shop" } } });
     const id = await baton.releaseOk({ ...v1, validation: { ...check("1.0.0"), timeoutSeconds: 1 } });
     const end = await baton.waitForEnd(id);
     expect(end.phase).toBe("rolled_back");

@@ -64,9 +64,8 @@ async function webhookReceiver(): Promise<{ url: string; authorizations: string[
 }
 
 async function given(b: Baton, dbUrl: string): Promise<void> {
-  await b.core.createNamespace({ body: { metadata: { name: "shop" } } });
-  await b.core.createNamespacedSecret({ namespace: "shop", body: { metadata: { name: "web-v1-db" }, stringData: { url: dbUrl } } });
-  await b.core.createNamespacedSecret({ namespace: "shop", body: { metadata: { name: "release-hook" }, stringData: { token: HOOK_TOKEN } } });
+  await b.core.createNamespacedSecret({ namespace: b.ns, body: { metadata: { name: "web-v1-db" }, stringData: { url: dbUrl } } });
+  await b.core.createNamespacedSecret({ namespace: b.ns, body: { metadata: { name: "release-hook" }, stringData: { token: HOOK_TOKEN } } });
 }
 
 // Pods listen on their own 127.x address; a port other than 8080 keeps them clear of any process
@@ -179,7 +178,7 @@ describe("observability of a release", () => {
     for (const [verb, resource] of [["create", "deployments"], ["create", "services"], ["patch", "services"], ["patch", "deployments/scale"], ["delete", "deployments"], ["get", "services"], ["get", "secrets"], ["list", "pods"], ["watch", "pods"]]) {
       expect(at("baton_kube_requests_total", { verb: verb!, resource: resource!, result: "ok" }), `${verb} ${resource}`).toBeGreaterThan(0);
     }
-    expect(at("baton_kube_requests_total", { verb: "create", resource: "deployments" })).toBe(baton.clientWrites().filter((a) => a.verb === "create" && a.resource === "deployments").length);
+    expect(at("baton_kube_requests_total", { verb: "create", resource: "deployments" })).toBe((await baton.clientWrites()).filter((a) => a.verb === "create" && a.resource === "deployments").length);
     // the post-release activities, by kind and result
     expect(at("baton_post_release_activities_total", { kind: "sql", result: "ok" })).toBe(1);
     expect(at("baton_post_release_activities_total", { kind: "webhook", result: "ok" })).toBe(1);

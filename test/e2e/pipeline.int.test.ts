@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { startBaton, names, testDatabase, type Baton } from "../harness.js";
 
-// Issue 4, end to end: the five stages against kube-sim, real NATS, Redis and PostgreSQL, driven
+// Issue 4, end to end: the five stages against the test cluster (kube-sim or a real API server), real NATS, Redis and PostgreSQL, driven
 // through the public intake only.
 
 let baton: Baton | undefined;
@@ -15,10 +15,10 @@ afterEach(async () => {
 const SECRET_PASSWORD = "Sup3r-S3cret-pw-4711";
 
 async function given(b: Baton, dbUrl?: string): Promise<void> {
-  await b.core.createNamespace({ body: { metadata: { name: "shop" } } });
   if (dbUrl) {
+    await b.cluster.grantSecrets("reaper", ["web-v1-db"]);
     await b.core.createNamespacedSecret({
-      namespace: "shop",
+      namespace: b.ns,
       body: { metadata: { name: "web-v1-db" }, stringData: { url: dbUrl } },
     });
   }
@@ -71,7 +71,7 @@ describe("a release from request to completion", () => {
     ]);
 
     // Given steady production traffic on v1
-    const traffic = await baton.productionTraffic("web", "shop", { clients: 8 });
+    const traffic = await baton.productionTraffic("web", baton.ns, { clients: 8 });
     await new Promise((r) => setTimeout(r, 300));
 
     // When v2 is released, with a post-release clean-up of v1's database schema
@@ -98,13 +98,13 @@ describe("a release from request to completion", () => {
     expect(seen.sent).toBeGreaterThan(50);
     expect(Object.keys(seen.versions).sort()).toEqual(["1.0.0", "2.0.0"]);
     // and only v2 is left in the cluster, selected by production and preview
-    const deployments = await baton.apps.listNamespacedDeployment({ namespace: "shop" });
+    const deployments = await baton.apps.listNamespacedDeployment({ namespace: baton.ns });
     expect(deployments.items.map((d) => d.metadata?.name)).toEqual(["web-2"]);
-    const pods = await baton.core.listNamespacedPod({ namespace: "shop" });
+    const pods = await baton.core.listNamespacedPod({ namespace: baton.ns });
     expect(new Set(pods.items.map((p) => p.metadata?.labels?.["baton.dev/revision"]))).toEqual(new Set(["2"]));
-    const prod = await baton.core.readNamespacedService({ name: "web", namespace: "shop" });
+    const prod = await baton.core.readNamespacedService({ name: "web", namespace: baton.ns });
     expect(prod.spec?.selector).toEqual({ "app.kubernetes.io/name": "web", "baton.dev/revision": "2" });
-    const preview = await baton.core.readNamespacedService({ name: "web-preview", namespace: "shop" }).catch(() => undefined);
+    const preview = await baton.core.readNamespacedService({ name: "web-preview", namespace: baton.ns }).catch(() => undefined);
     if (preview) expect(preview.spec?.selector?.["baton.dev/revision"]).toBe("2");
     // and the clean-up ran once
     expect((await db.query("SELECT 1 FROM information_schema.schemata WHERE schema_name = 'web_v1'")).rowCount).toBe(0);
@@ -142,7 +142,7 @@ describe("a release from request to completion", () => {
     expect((await baton.waitForEnd(second)).phase).toBe("completed");
     const events = await baton.events(second);
     const at = (name: string) => Date.parse(events.find((e) => e.name === name)?.time ?? "");
-    const clientWrites = baton.sim.audit().filter((a) => a.user !== "system:kube-sim");
+    const clientWrites = await baton.clientWrites();
     const scaleDown = clientWrites.filter((a) => a.resource === "deployments" && a.name === "web-1" && (a.subresource === "scale" || a.verb === "patch"));
     const forced = clientWrites.filter((a) => a.resource === "pods" && a.verb === "delete");
     expect(scaleDown).toHaveLength(1);
@@ -152,7 +152,7 @@ describe("a release from request to completion", () => {
     // force-kill only once the 2 s grace timer expired
     for (const f of forced) expect(Date.parse(f.time)).toBeGreaterThanOrEqual(at("DrainStarted") + 2000 - 50);
     expect(at("ShutdownDue")).toBeGreaterThanOrEqual(at("DrainStarted") + 2000 - 50);
-    const pods = await baton.core.listNamespacedPod({ namespace: "shop", labelSelector: "baton.dev/revision=1" });
+    const pods = await baton.core.listNamespacedPod({ namespace: baton.ns, labelSelector: "baton.dev/revision=1" });
     expect(pods.items).toHaveLength(0);
   });
 
@@ -162,7 +162,7 @@ describe("a release from request to completion", () => {
     expect((await baton.waitForEnd(await baton.releaseOk(v1))).phase).toBe("completed");
     const second = await baton.releaseOk(v2());
     expect((await baton.waitForEnd(second)).phase).toBe("completed");
-    const writes = baton.sim.audit().filter((a) => a.user !== "system:kube-sim");
+    const writes = await baton.clientWrites();
     const count = (pred: (a: (typeof writes)[number]) => boolean) => writes.filter(pred).length;
     expect(count((a) => a.verb === "create" && a.resource === "deployments")).toBe(2); // web-1, web-2
     expect(count((a) => a.verb === "create" && a.resource === "deployments" && a.name === "web-2")).toBe(1);

@@ -12,6 +12,19 @@ import { names, startBaton, type Baton } from "../harness.js";
 const CRD = resolve(import.meta.dirname, "../../deploy/crd/release.yaml");
 
 let baton: Baton | undefined;
+
+/** Installs the Release CRD (once per cluster: it is cluster-scoped) and waits until it is served. */
+async function installCrd(kc: KubeConfig): Promise<void> {
+  const api = kc.makeApiClient(ApiextensionsV1Api);
+  const crd = parse(await readFile(CRD, "utf8")) as V1CustomResourceDefinition;
+  await api.createCustomResourceDefinition({ body: crd }).catch((err: unknown) => {
+    if ((err as { code?: number }).code !== 409) throw err;
+  });
+  await waitFor("the Release CRD to be established", async () => {
+    const got = await api.readCustomResourceDefinition({ name: crd.metadata?.name as string });
+    return got.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") ? true : undefined;
+  }, 30_000, 100);
+}
 afterEach(async () => {
   await baton?.stop();
   baton = undefined;
@@ -20,19 +33,16 @@ afterEach(async () => {
 describe("the Release custom resource", () => {
   test("a Release object is released end to end and its status reaches completed", async () => {
     baton = await startBaton({
-      beforeServices: async (sim) => {
+      beforeServices: async (cluster) => {
         const kc = new KubeConfig();
-        kc.loadFromString(sim.kubeconfig());
-        const crd = parse(await readFile(CRD, "utf8")) as V1CustomResourceDefinition;
-        await kc.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: crd });
+        kc.loadFromString(cluster.kubeconfig);
+        await installCrd(kc);
       },
-      overrides: { BATON_ALLOWED_NAMESPACES: "shop" },
     });
-    await baton.core.createNamespace({ body: { metadata: { name: "shop" } } });
     const kc = new KubeConfig();
-    kc.loadFromString(baton.sim.kubeconfig());
+    kc.loadFromString(baton.cluster.kubeconfig);
     const objects = kc.makeApiClient(CustomObjectsApi);
-    const ref = { group: "baton.dev", version: "v1alpha1", namespace: "shop", plural: "releases" };
+    const ref = { group: "baton.dev", version: "v1alpha1", namespace: baton.ns, plural: "releases" };
     await objects.createNamespacedCustomObject({
       ...ref,
       body: {
@@ -51,7 +61,7 @@ describe("the Release custom resource", () => {
     expect(status.conditions?.find((c) => c.type === "Ready")?.status).toBe("True");
     const id = String(status.releaseId);
     expect(names(await baton.events(id))).toEqual(["ReleaseRequested", "ReleasePlanned", "PodsLive", "ValidationPassed", "TrafficSwitched", "ReleaseCompleted"]);
-    const prod = await baton.core.readNamespacedService({ name: "web", namespace: "shop" });
+    const prod = await baton.core.readNamespacedService({ name: "web", namespace: baton.ns });
     expect(prod.spec?.selector?.["baton.dev/revision"]).toBe("1");
   });
 });
