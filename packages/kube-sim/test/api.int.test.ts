@@ -1,18 +1,21 @@
 // The API server through the real @kubernetes/client-node: CRUD, Status errors, optimistic
-// concurrency, label selectors, the three patch kinds, custom resources, the audit.
+// concurrency, label selectors, the three patch kinds, custom resources, the audit. Runs against
+// kube-sim, or a real API server with BATON_TEST_KUBECONFIG (see target.ts).
+import { randomBytes } from "node:crypto";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deployment, failure, merge, startSim, strategic, type SimClients } from "./support.js";
+import { deployment, failure, merge, strategic } from "./support.js";
+import { ON_REAL, openTarget, simOnly, type Target } from "./target.js";
 
-let c: SimClients;
+let c: Target;
+let ns: string;
 beforeAll(async () => {
-  c = await startSim();
+  c = await openTarget();
+  ns = await c.namespace("api");
 });
 afterAll(async () => {
-  await c.sim.close();
+  await c?.close();
 });
-
-const ns = "default";
 
 describe("CRUD and Status errors", () => {
   it("creates, reads, replaces and deletes a Secret, with a new resourceVersion on every write", async () => {
@@ -63,21 +66,27 @@ describe("label selectors", () => {
     await make("sel-a", { group: "sel", tier: "web", track: "stable" });
     await make("sel-b", { group: "sel", tier: "db" });
     await make("sel-c", { group: "sel", tier: "cache", track: "canary" });
+    await make("sel-d", { group: "sel", tier: "" });
   });
   const names = async (labelSelector: string) => (await c.core.listNamespacedConfigMap({ namespace: ns, labelSelector })).items.map((i) => i.metadata?.name);
 
   it("selects by equality, inequality, set and existence", async () => {
     expect(await names("group=sel,tier=web")).toEqual(["sel-a"]);
-    expect(await names("group=sel,tier!=web")).toEqual(["sel-b", "sel-c"]);
+    expect(await names("group=sel,tier!=web")).toEqual(["sel-b", "sel-c", "sel-d"]);
     expect(await names("group=sel,tier in (db,cache)")).toEqual(["sel-b", "sel-c"]);
-    expect(await names("group=sel,tier notin (db)")).toEqual(["sel-a", "sel-c"]);
+    expect(await names("group=sel,tier notin (db)")).toEqual(["sel-a", "sel-c", "sel-d"]);
     expect(await names("group=sel,track")).toEqual(["sel-a", "sel-c"]);
-    expect(await names("group=sel,!track")).toEqual(["sel-b"]);
+    expect(await names("group=sel,!track")).toEqual(["sel-b", "sel-d"]);
+  });
+
+  it("reads an empty value set as the empty value, as the Go parser does", async () => {
+    expect(await names("group=sel,tier in ()")).toEqual(["sel-d"]);
   });
 
   it("answers 400 for a selector it cannot parse", async () => {
-    const bad = await failure(c.core.listNamespacedConfigMap({ namespace: ns, labelSelector: "tier in ()" }));
+    const bad = await failure(c.core.listNamespacedConfigMap({ namespace: ns, labelSelector: "tier in (" }));
     expect(bad).toMatchObject({ code: 400, reason: "BadRequest" });
+    expect(bad.message).toMatch(/^unable to parse requirement: /);
   });
 });
 
@@ -121,10 +130,12 @@ describe("patches", () => {
 });
 
 describe("custom resources", () => {
+  // A group of the test's own: a shared real API server may already serve baton.dev's Release.
+  const group = `t${randomBytes(3).toString("hex")}.kube-sim.test`;
   const crd: k8s.V1CustomResourceDefinition = {
-    metadata: { name: "releases.baton.dev" },
+    metadata: { name: `releases.${group}` },
     spec: {
-      group: "baton.dev",
+      group,
       scope: "Namespaced",
       names: { plural: "releases", singular: "release", kind: "Release" },
       versions: [
@@ -146,35 +157,37 @@ describe("custom resources", () => {
       ],
     },
   };
-  const target = { group: "baton.dev", version: "v1alpha1", namespace: ns, plural: "releases" };
+  const target = () => ({ group, version: "v1alpha1", namespace: ns, plural: "releases" });
 
-  it("serves a custom resource right after its CRD, validates it by the schema, and deletes it with the CRD", async () => {
+  it("serves a custom resource once its CRD is Established, validates it by the schema, and deletes it with the CRD", async () => {
     const created = await c.ext.createCustomResourceDefinition({ body: crd });
-    expect(created.metadata?.finalizers).toContain("customresourcecleanup.apiextensions.k8s.io");
-    const body = { apiVersion: "baton.dev/v1alpha1", kind: "Release", metadata: { name: "r1" }, spec: { app: "web", replicas: 2, unknown: "pruned" } };
-    const cr = (await c.custom.createNamespacedCustomObject({ ...target, body })) as { spec: Record<string, unknown>; metadata: { generation: number } };
+    expect(created.metadata?.finalizers ?? []).toEqual([]);
+    await expect.poll(async () => (await c.ext.readCustomResourceDefinition({ name: crd.metadata?.name ?? "" })).status?.conditions?.find((x) => x.type === "Established")?.status).toBe("True");
+    const body = { apiVersion: `${group}/v1alpha1`, kind: "Release", metadata: { name: "r1" }, spec: { app: "web", replicas: 2, unknown: "pruned" } };
+    const cr = (await c.custom.createNamespacedCustomObject({ ...target(), body })) as { spec: Record<string, unknown>; metadata: { generation: number } };
     expect(cr.spec).toEqual({ app: "web", replicas: 2 });
     expect(cr.metadata.generation).toBe(1);
-    const bad = await failure(c.custom.createNamespacedCustomObject({ ...target, body: { ...body, metadata: { name: "r2" }, spec: { replicas: -1 } } }));
+    const bad = await failure(c.custom.createNamespacedCustomObject({ ...target(), body: { ...body, metadata: { name: "r2" }, spec: { replicas: -1 } } }));
     expect(bad).toMatchObject({ code: 422, reason: "Invalid" });
-    const patched = (await c.custom.patchNamespacedCustomObject({ ...target, name: "r1", body: { spec: { replicas: 3 } } }, merge)) as { spec: Record<string, unknown>; metadata: { generation: number } };
+    const patched = (await c.custom.patchNamespacedCustomObject({ ...target(), name: "r1", body: { spec: { replicas: 3 } } }, merge)) as { spec: Record<string, unknown>; metadata: { generation: number } };
     expect(patched.spec).toEqual({ app: "web", replicas: 3 });
     expect(patched.metadata.generation).toBe(2);
-    const list = (await c.custom.listNamespacedCustomObject(target)) as { items: unknown[]; kind: string };
+    const list = (await c.custom.listNamespacedCustomObject(target())) as { items: unknown[]; kind: string };
     expect(list.kind).toBe("ReleaseList");
     expect(list.items).toHaveLength(1);
-    await c.ext.deleteCustomResourceDefinition({ name: "releases.baton.dev" });
-    await expect.poll(async () => (await failure(c.ext.readCustomResourceDefinition({ name: "releases.baton.dev" }))).code).toBe(404);
-    const after = await failure(c.custom.getNamespacedCustomObject({ ...target, name: "r1" }));
-    expect(after.code).toBe(404);
+    await c.ext.deleteCustomResourceDefinition({ name: crd.metadata?.name ?? "" });
+    await expect.poll(async () => (await failure(c.ext.readCustomResourceDefinition({ name: crd.metadata?.name ?? "" }))).code, { timeout: 30_000 }).toBe(404);
+    const after = await failure(c.custom.getNamespacedCustomObject({ ...target(), name: "r1" }));
+    expect(after).toEqual({ code: 404, reason: "", message: "404 page not found" });
   });
 });
 
-describe("audit", () => {
+describe.skipIf(ON_REAL)(`audit${simOnly("kube-sim's own audit endpoint")}`, () => {
   it("records client writes with user, code and body, and controller writes as system:kube-sim", async () => {
+    const sim = c.sim as NonNullable<Target["sim"]>;
     await c.apps.createNamespacedDeployment({ namespace: ns, body: deployment("audited", 2) });
-    await expect.poll(() => c.sim.audit().filter((a) => a.resource === "pods" && a.verb === "create").length).toBeGreaterThanOrEqual(2);
-    const audit = c.sim.audit();
+    await expect.poll(() => sim.audit().filter((a) => a.resource === "pods" && a.verb === "create").length).toBeGreaterThanOrEqual(2);
+    const audit = sim.audit();
     const mine = audit.find((a) => a.resource === "deployments" && a.name === "audited" && a.verb === "create");
     expect(mine).toMatchObject({ user: "kube-sim-admin", code: 201, group: "apps", version: "v1", namespace: ns });
     expect((mine?.body as { metadata: { name: string } }).metadata.name).toBe("audited");

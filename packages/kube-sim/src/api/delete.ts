@@ -4,6 +4,7 @@
  */
 import type { KObject, Pod } from "../kinds.js";
 import { clone, deepEqual, isPlainObject, timestamp } from "../machinery/objects.js";
+import { CRD_CLEANUP_FINALIZER } from "../strategies/crd.js";
 import { markPodNotReady, needsGracefulDeletion } from "../strategies/pod.js";
 import type { ApiCore, WriteContext } from "./core.js";
 import { badRequest, conflict, notFound } from "./errors.js";
@@ -84,9 +85,12 @@ export function deleteObject(core: ApiCore, rt: ResourceType, namespace: string,
   if (!old) throw notFound(rt, name);
   checkPreconditions(rt, old, opts);
   const next = clone(old);
-  const finalizer = policyFinalizer(opts);
-  if (finalizer && !old.metadata.deletionTimestamp && !(next.metadata.finalizers ?? []).includes(finalizer)) {
-    next.metadata.finalizers = [...(next.metadata.finalizers ?? []), finalizer];
+  // A CRD gets its cleanup finalizer when it is deleted (its custom resources go first), as the real registry adds it.
+  const crd = rt.rkey === "apiextensions.k8s.io/customresourcedefinitions" ? CRD_CLEANUP_FINALIZER : undefined;
+  for (const finalizer of [policyFinalizer(opts), crd]) {
+    if (finalizer && !old.metadata.deletionTimestamp && !(next.metadata.finalizers ?? []).includes(finalizer)) {
+      next.metadata.finalizers = [...(next.metadata.finalizers ?? []), finalizer];
+    }
   }
   const now = Date.now();
   if (rt.rkey === "/namespaces") {

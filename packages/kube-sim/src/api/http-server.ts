@@ -75,7 +75,11 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, ctx: ApiServe
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
   if (req.method === "GET" && serveFixed(req, res, path, ctx)) return;
   const route = parseRoute(path);
-  if (!route) throw pathNotFound();
+  // Outside /api and the groups it serves, a real API server's mux answers in plain text.
+  if (!route || (route.group !== "" && !ctx.core.registry.groups().some((g) => g.name === route.group))) {
+    sendText(res, 404, "404 page not found\n");
+    return;
+  }
   negotiate(req, res);
   if (route.kind !== "resource") {
     if (req.method !== "GET") throw methodNotAllowed();

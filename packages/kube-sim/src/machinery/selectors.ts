@@ -45,8 +45,8 @@ function checkValue(value: string, term: string): string {
 
 function parseSetTerm(term: string, match: RegExpExecArray): Requirement {
   const [, rawKey = "", rawOp = "", rawValues = ""] = match;
+  // `in ()` is the set of the empty value, as the Go parser reads it: it selects `key=""` only.
   const values = rawValues.split(",").map((v) => checkValue(v.trim(), term));
-  if (rawValues.trim() === "") throw badRequest(`unable to parse requirement: for 'in', 'notin' operators, values set can't be empty in "${term}"`);
   return { key: checkKey(rawKey.trim(), term), op: rawOp === "in" ? "in" : "notin", values };
 }
 

@@ -40,10 +40,6 @@ export const CRD: Strategy = {
       v.served ??= true;
       v.storage ??= false;
     }
-    const finalizers = obj.metadata.finalizers ?? [];
-    if (!obj.metadata.deletionTimestamp && !finalizers.includes(CRD_CLEANUP_FINALIZER)) {
-      obj.metadata.finalizers = [...finalizers, CRD_CLEANUP_FINALIZER];
-    }
   },
   initialStatus: () => ({}),
   validate: (obj) => crdErrors(obj as Crd),
