@@ -5,7 +5,7 @@ import type { AuditVerb } from "../types.js";
 import type { ApiCore, WriteContext } from "./core.js";
 import { deleteObject, parseDeleteOptions } from "./delete.js";
 import { ApiError, badRequest, internalError, methodNotAllowed, pathNotFound } from "./errors.js";
-import { listObjects, selectorsOf } from "./list.js";
+import { checkListOptions, listObjects, selectorsOf } from "./list.js";
 import { PATCH_TYPES, patchTypeOf } from "./patch.js";
 import { encodingFor, requireJson } from "./media.js";
 import { flag, readObject, send, sendError, userOf, type ResourceRoute } from "./request.js";
@@ -78,6 +78,7 @@ function read(call: Call): void {
     else send(res, 200, route.subresource === "scale" ? toScale(obj) : obj);
     return;
   }
+  checkListOptions(query, flag(query, "watch"));
   if (flag(query, "watch")) return watch(call, table ? (obj) => toTable(rt, [ctx.core.toRead(rt, obj)], obj.metadata.resourceVersion ?? "", includeObject) : undefined);
   const list = listObjects(ctx.core, rt, route.namespace, query);
   if (!table) return send(res, 200, list);

@@ -2,7 +2,7 @@
 import type { KObject } from "../kinds.js";
 import { parseFieldSelector, parseLabelSelector, type FieldRequirement, type Requirement } from "../machinery/selectors.js";
 import type { ApiCore } from "./core.js";
-import { ApiError, badRequest } from "./errors.js";
+import { ApiError, badRequest, invalid, type FieldError } from "./errors.js";
 import type { ResourceType } from "./resources.js";
 
 const COMMON_FIELDS = ["metadata.name", "metadata.namespace"];
@@ -18,6 +18,40 @@ export function selectorsOf(rt: ResourceType, query: URLSearchParams): Selectors
     labels: parseLabelSelector(query.get("labelSelector")),
     fields: parseFieldSelector(query.get("fieldSelector"), (p) => supported.has(p)),
   };
+}
+
+const forbidden = (field: string, detail: string): FieldError => ({ type: "Forbidden", field, detail });
+const supported = (values: string[]) => `supported values: ${values.map((v) => JSON.stringify(v)).join(", ")}`;
+
+function watchOptionErrors(query: URLSearchParams): FieldError[] {
+  const match = query.get("resourceVersionMatch") ?? "";
+  const errors: FieldError[] = [];
+  if (query.has("sendInitialEvents") && match !== "NotOlderThan") errors.push(forbidden("resourceVersionMatch", "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"));
+  if (!match) return errors;
+  if (!query.has("sendInitialEvents")) errors.push(forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"));
+  if (match !== "NotOlderThan") errors.push({ type: "NotSupported", field: "resourceVersionMatch", value: match, detail: supported(["NotOlderThan"]) });
+  if (query.get("continue")) errors.push(forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided"));
+  return errors;
+}
+
+function listOptionErrors(query: URLSearchParams): FieldError[] {
+  const match = query.get("resourceVersionMatch") ?? "";
+  const rv = query.get("resourceVersion") ?? "";
+  const errors: FieldError[] = [];
+  if (match) {
+    if (!rv) errors.push(forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden unless resourceVersion is provided"));
+    if (query.get("continue")) errors.push(forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided"));
+    if (match !== "Exact" && match !== "NotOlderThan") errors.push({ type: "NotSupported", field: "resourceVersionMatch", value: match, detail: supported(["Exact", "NotOlderThan", ""]) });
+    if (match === "Exact" && rv === "0") errors.push(forbidden("resourceVersionMatch", 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'));
+  }
+  if (query.has("sendInitialEvents")) errors.push(forbidden("sendInitialEvents", "sendInitialEvents is forbidden for list"));
+  return errors;
+}
+
+/** ListOptions validation of a list or a watch (422 Invalid, as the real server's). */
+export function checkListOptions(query: URLSearchParams, watch: boolean): void {
+  const errors = watch ? watchOptionErrors(query) : listOptionErrors(query);
+  if (errors.length > 0) throw invalid("ListOptions", "meta.k8s.io", "", errors);
 }
 
 interface ContinueToken {
