@@ -108,6 +108,12 @@ function watch(call: Call, render?: (obj: KObject) => unknown): void {
   stream.start(ctx.bookmarkIntervalMs, () => ctx.watches.delete(stream));
 }
 
+/** The kind a write's body decodes into. */
+function bodyKind(verb: AuditVerb, rt: ResourceType, route: ResourceRoute): string {
+  if (verb === "delete" || verb === "deletecollection") return "DeleteOptions";
+  return route.subresource === "scale" ? "Scale" : rt.kind;
+}
+
 async function audited(call: Call, verb: AuditVerb): Promise<void> {
   const { req, res, rt, route, query, ctx } = call;
   const wctx: WriteContext = { user: userOf(req), dryRun: query.getAll("dryRun").includes("All") };
@@ -117,7 +123,7 @@ async function audited(call: Call, verb: AuditVerb): Promise<void> {
   let name = route.name;
   try {
     if (verb === "patch") patchType = patchTypeOf(req.headers["content-type"], rt.isCustom);
-    body = await readObject(req, !rt.isCustom);
+    body = await readObject(req, { protobuf: !rt.isCustom, ...(verb === "patch" ? {} : { into: bodyKind(verb, rt, route) }) });
     const [status, result] = await write(call, verb, body, wctx, patchType);
     code = status;
     name ??= (result as { metadata?: { name?: string } }).metadata?.name;

@@ -4,7 +4,7 @@ import type { AuditLog } from "../store/audit.js";
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, VERSION_INFO } from "./discovery.js";
 import { ApiError, internalError, methodNotAllowed, pathNotFound } from "./errors.js";
 import { handleResource, type HandlerContext } from "./handlers.js";
-import { negotiate } from "./media.js";
+import { negotiate, requireJsonDocument } from "./media.js";
 import { parseRoute, send, sendError, sendJson } from "./request.js";
 
 export interface ApiServerContext extends HandlerContext {
@@ -24,6 +24,7 @@ function serveFixed(req: IncomingMessage, res: ServerResponse, path: string, ctx
   const registry = ctx.core.registry;
   switch (path) {
     case "/version":
+      requireJsonDocument(req, res);
       sendJson(res, 200, VERSION_INFO);
       return true;
     case "/api":

@@ -55,8 +55,9 @@ export function acceptedEncodings(accept: string | undefined): Encoding[] {
   return out;
 }
 
+/** 406 for an Accept header that names nothing the endpoint writes (the real server's wording). */
 export function notAcceptable(types: string[]): ApiError {
-  return new ApiError(406, "NotAcceptable", `only the following media types are accepted: ${types.join(", ")}`, {});
+  return new ApiError(406, "NotAcceptable", `406: Not Acceptable\n\nAvailable representations: ${types.join(", ")}`, {});
 }
 
 const PREFERENCES = new WeakMap<ServerResponse, Encoding[]>();
@@ -68,9 +69,19 @@ export function negotiate(req: IncomingMessage, res: ServerResponse): void {
   if (accepted.length === 0) throw notAcceptable([JSON_MEDIA, PROTOBUF_MEDIA]);
 }
 
-/** A 406 unless the client accepts JSON (custom resources have no protobuf form). */
+function acceptsJson(res: ServerResponse): boolean {
+  return (PREFERENCES.get(res) ?? ["json"]).includes("json");
+}
+
+/** A 406 unless the client accepts JSON: custom resources have no protobuf form (the real server's wording). */
 export function requireJson(res: ServerResponse): void {
-  if (!(PREFERENCES.get(res) ?? ["json"]).includes("json")) throw notAcceptable([JSON_MEDIA]);
+  if (!acceptsJson(res)) throw new ApiError(406, "NotAcceptable", `only the following media types are accepted: ${JSON_MEDIA}`);
+}
+
+/** A 406 unless the client accepts JSON, for documents that only have a JSON form (/version). */
+export function requireJsonDocument(req: IncomingMessage, res: ServerResponse): void {
+  negotiate(req, res);
+  if (!acceptsJson(res)) throw notAcceptable([JSON_MEDIA]);
 }
 
 /** The encoding a body goes out in: the client's first choice that can carry it. */

@@ -51,27 +51,45 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** What a write's body must be: a `kind` (custom resources are JSON only), or a patch document. */
+export interface BodyRule {
+  /** The kind the body decodes into (`Pod`, `Scale`, `DeleteOptions`); absent for a patch. */
+  into?: string;
+  protobuf: boolean;
+}
+
+/** A body the server could not decode, described as the real server does: its kind, the error, its first bytes. */
+function unrecognized(into: string, why: string, raw: Buffer): ApiError {
+  const head = raw.subarray(0, 30);
+  const summary = raw[0] === 0x7b ? head.toString("utf8") : head.toString("hex");
+  return badRequest(`the object provided is unrecognized (must be of type ${into}): ${why} (${summary}${raw.length > 30 ? " ..." : ""})`);
+}
+
 /**
- * The body of a write as a JSON value: JSON, or Kubernetes protobuf (built-in kinds only, so not
- * for custom resources: `protobuf` false answers 415 as a real server does).
+ * The body of a write as a JSON value: JSON, or Kubernetes protobuf for the built-in kinds (custom
+ * resources and patches are JSON only: 415, as a real server answers).
  */
-export async function readObject(req: IncomingMessage, protobuf: boolean): Promise<unknown> {
+export async function readObject(req: IncomingMessage, rule: BodyRule): Promise<unknown> {
   const raw = await readBody(req);
   if (raw.length === 0) return undefined;
-  const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
-  if (type === PROTOBUF_MEDIA) {
-    if (!protobuf) throw unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: ${JSON_MEDIA}`);
+  const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  const accepted = rule.protobuf ? [JSON_MEDIA, PROTOBUF_MEDIA] : [JSON_MEDIA];
+  if (rule.into !== undefined && type !== "" && !accepted.includes(type)) {
+    throw unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: ${accepted.join(", ")}`);
+  }
+  if (type === PROTOBUF_MEDIA && rule.into !== undefined) {
     try {
       return decodeObject(raw);
     } catch (err) {
-      if (err instanceof CodecError) throw badRequest(err.message);
+      if (err instanceof CodecError) throw unrecognized(rule.into, err.message, raw);
       throw err;
     }
   }
   try {
     return JSON.parse(raw.toString("utf8"));
   } catch (err) {
-    throw badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
+    const why = `couldn't get version/kind; json parse error: ${(err as Error).message}`;
+    throw rule.into === undefined ? badRequest(why) : unrecognized(rule.into, why, raw);
   }
 }
 
