@@ -72,6 +72,8 @@ function fieldTuple(index: ProtoIndex, msg: ProtoMessage, f: ProtoField): FieldT
   // appear in the JSON either.
   const scalar = f.label === "optional" && SCALARS.has(f.type);
   if (!go.pointer && ((go.omitempty && scalar) || (go.omitzero && f.label === "optional"))) flags += "z";
+  // Go always writes a non-pointer struct field, a zero Time as an empty message (its JSON null).
+  if (!go.pointer && !go.inline && f.label === "optional" && !SCALARS.has(f.type)) flags += "s";
   const json = go.inline ? "" : go.json || f.name;
   return flags ? [f.number, json, typeText(f), flags] : [f.number, json, typeText(f)];
 }

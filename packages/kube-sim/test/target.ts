@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { startKubeSim, type KubeSim, type KubeSimOptions } from "@baton/kube-sim";
+import { waitFor } from "@baton/runtime/testing";
 
 export const REAL_KUBECONFIG = process.env.BATON_TEST_KUBECONFIG ?? "";
 /** True when the tests run against a real API server. */
@@ -63,6 +64,8 @@ export async function openTarget(opts: KubeSimOptions = {}): Promise<Target> {
       const name = `${prefix}-${randomBytes(3).toString("hex")}`;
       await core.createNamespace({ body: { metadata: { name, labels: { "baton.dev/test": "kube-sim-api" } } } });
       created.push(name);
+      // A real cluster's controller-manager makes the default ServiceAccount a moment later; pods need it.
+      if (!sim) await waitFor(`ServiceAccount ${name}/default`, () => core.readNamespacedServiceAccount({ name: "default", namespace: name }).then(() => true, () => false), 30_000);
       return name;
     },
     async close() {

@@ -8,6 +8,7 @@ import type { KObject } from "../kinds.js";
 import { clone, deepEqual, isPlainObject, randomSuffix, timestamp } from "../machinery/objects.js";
 import { matchesFields, matchesLabels, type FieldRequirement, type Requirement } from "../machinery/selectors.js";
 import { metaErrors } from "../machinery/validation.js";
+import { normalizeObject } from "../protobuf/index.js";
 import { AuditLog, SYSTEM_USER } from "../store/audit.js";
 import type { Store } from "../store/store.js";
 import type { AuditVerb } from "../types.js";
@@ -124,6 +125,7 @@ export class ApiCore {
       if (status === undefined) delete obj.status;
       else obj.status = status;
     }
+    normalizeObject(rt.apiVersion, rt.kind, obj);
     this.#validate(rt, obj, undefined);
     if (this.find(rt, namespace, meta.name ?? "")) throw alreadyExists(rt, meta.name ?? "");
     return obj;
@@ -209,6 +211,7 @@ export class ApiCore {
     const rv = obj.metadata.resourceVersion;
     if (rv !== undefined && rv !== "" && rv !== old.metadata.resourceVersion) throw conflict(rt, name);
     const next = subresource === "status" ? this.#statusUpdate(old, obj) : this.#mainUpdate(rt, old, obj);
+    normalizeObject(rt.apiVersion, rt.kind, next);
     this.#bumpGeneration(rt, next, old);
     next.metadata.resourceVersion = old.metadata.resourceVersion;
     for (const a of this.admissions) a.update?.(rt, next, old);
@@ -235,6 +238,7 @@ export class ApiCore {
 
   /** Commits a change made by the simulator itself to a copy of a stored object. */
   commitInternal(rt: ResourceType, next: KObject, old: KObject, subresource?: string): KObject {
+    normalizeObject(rt.apiVersion, rt.kind, next);
     next.metadata.resourceVersion = old.metadata.resourceVersion;
     if (deepEqual(next, old)) return old;
     return this.#commitUpdate(rt, next, old, SYSTEM, subresource);

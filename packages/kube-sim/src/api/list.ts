@@ -94,5 +94,7 @@ export function listObjects(core: ApiCore, rt: ResourceType, namespace: string |
     metadata.remainingItemCount = items.length - limit;
     items = page;
   }
+  // A built-in list's items carry no apiVersion and kind (the list says them); a custom resource's do.
+  if (!rt.isCustom) items = items.map(({ apiVersion: _v, kind: _k, ...rest }) => rest as KObject);
   return { kind: rt.listKind, apiVersion: rt.apiVersion, metadata, items };
 }

@@ -96,7 +96,9 @@ export function endpointsController(ctx: ControllerContext): { stop(): void } {
   };
   const onEvent = (ev: StoreEvent): void => {
     const meta = ev.object.metadata;
-    if (ev.rkey === RKEY.services || ev.rkey === RKEY.endpoints) queue.add(nsKey(meta.namespace ?? "", meta.name ?? ""));
+    // Endpoints only count when deleted (to be made again), as for the real controller: an Endpoints
+    // object of no Service (one a user manages) is left alone.
+    if (ev.rkey === RKEY.services || (ev.rkey === RKEY.endpoints && ev.type === "DELETED")) queue.add(nsKey(meta.namespace ?? "", meta.name ?? ""));
     else if (ev.rkey === RKEY.pods && podChangeMatters(ev)) onPod(ev.object, ev.old);
   };
   const unsubscribe = core.store.subscribe(onEvent);

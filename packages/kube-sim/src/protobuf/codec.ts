@@ -87,7 +87,15 @@ export function encodeMessage(msg: Message, value: unknown, path = ""): Buffer {
   const w = new Writer();
   for (const f of msg.fields) {
     const v = f.inline ? obj : obj[f.json];
-    if (v === undefined || v === null) continue;
+    if (v === undefined) continue;
+    if (v === null) {
+      // Go writes a zero non-pointer struct (a zero Time prints as null) as an empty message.
+      if (f.struct) {
+        w.tag(f.number, WIRE.bytes);
+        w.varint(0);
+      }
+      continue;
+    }
     const at = f.inline ? path : path ? `${path}.${f.json}` : f.json;
     if (f.mapKey) writeMap(w, f, v, at);
     else if (f.repeated) {
@@ -200,9 +208,10 @@ export function hasProtobuf(apiVersion: string | undefined, kind: string | undef
 /** An object (its `apiVersion` and `kind` name the message) in the Kubernetes protobuf envelope. */
 export function encodeObject(obj: unknown): Buffer {
   if (!isObject(obj)) throw new CodecError(`expected an object, got ${describe(obj)}`);
-  const apiVersion = typeof obj.apiVersion === "string" && obj.apiVersion ? obj.apiVersion : "v1";
+  // APIVersions (`/api`) has no apiVersion of its own: its envelope says "" and it is a meta/v1 kind.
+  const apiVersion = typeof obj.apiVersion === "string" ? obj.apiVersion : "";
   const kind = typeof obj.kind === "string" ? obj.kind : "";
-  const msg = SCHEMA.kind(apiVersion, kind);
+  const msg = SCHEMA.kind(apiVersion || "v1", kind);
   if (!msg) throw new CodecError(`${apiVersion} ${kind} has no protobuf encoding`);
   return wrap(apiVersion, kind, encodeMessage(msg, obj));
 }
@@ -213,7 +222,8 @@ export function decodeObject(buf: Buffer): Json {
     const unknown = unwrap(buf);
     const msg = SCHEMA.kind(unknown.apiVersion || "v1", unknown.kind);
     if (!msg) throw new CodecError(`no kind "${unknown.kind}" is registered for version "${unknown.apiVersion}"`);
-    return { apiVersion: unknown.apiVersion, kind: unknown.kind, ...(decodeMessage(msg, unknown.raw) as Json) };
+    const typeMeta = unknown.apiVersion ? { apiVersion: unknown.apiVersion, kind: unknown.kind } : { kind: unknown.kind };
+    return { ...typeMeta, ...(decodeMessage(msg, unknown.raw) as Json) };
   } catch (err) {
     if (err instanceof WireError) throw new CodecError(err.message, { cause: err });
     throw err;

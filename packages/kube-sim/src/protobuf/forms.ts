@@ -84,7 +84,11 @@ function parseJsonBytes(raw: unknown): unknown {
 /** The message fields (by proto name) that carry a JSON value of this form. */
 export function toFields(form: JsonForm, value: unknown): Fields {
   switch (form) {
-    case "time":
+    case "time": {
+      // Go writes a Time's seconds only (its JSON has no fraction); a MicroTime keeps its nanos.
+      const { seconds } = parseTime(value);
+      return { seconds };
+    }
     case "microtime":
       return parseTime(value);
     case "duration":

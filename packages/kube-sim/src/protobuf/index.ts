@@ -2,3 +2,4 @@
 export { CodecError, decodeMessage, decodeObject, decodeWatchEvent, encodeMessage, encodeObject, encodeWatchEvent, hasMagic, hasProtobuf } from "./codec.js";
 export { frame, MAGIC, unframe, unwrap, wrap } from "./envelope.js";
 export { SCHEMA } from "./schema.js";
+export { normalizeObject } from "./normalize.js";

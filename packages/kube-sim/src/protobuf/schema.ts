@@ -11,6 +11,8 @@ export interface Field {
   inline: boolean;
   /** Omitted from JSON when its value is the zero value (Go omitempty on a non-pointer scalar). */
   omitZero: boolean;
+  /** A non-pointer struct in Go: written even when zero (a JSON null is an empty message). */
+  struct: boolean;
   /** The value type: a scalar, or a message. */
   scalar?: Scalar;
   message?: Message;
@@ -38,7 +40,7 @@ export class Schema {
     for (const [name, tuples] of Object.entries(descriptor.messages)) {
       const msg = this.#messages.get(name) as Message;
       for (const [number, json, type, flags = ""] of tuples) {
-        const field: Field = { number, json, repeated: flags.includes("r"), inline: flags.includes("i"), omitZero: flags.includes("z") };
+        const field: Field = { number, json, repeated: flags.includes("r"), inline: flags.includes("i"), omitZero: flags.includes("z"), struct: flags.includes("s") };
         const map = /^map<(\w+),(.+)>$/.exec(type);
         if (map) field.mapKey = map[1] as Scalar;
         this.#setType(field, map ? (map[2] ?? "") : type, name);

@@ -4,7 +4,8 @@
  * One field: [number, JSON name ("" when inline), type, flags]. The type is a scalar (`string`,
  * `int32`, `bytes`, …), a message's full name, or `map<key,value>`. Flags: `r` repeated, `i` inline
  * (its fields sit in the parent's JSON object), `z` omitted from JSON when zero (Go `omitempty` on a
- * non-pointer scalar, or `omitzero`).
+ * non-pointer scalar, or `omitzero`), `s` a non-pointer struct (Go writes it even when zero, so a
+ * JSON null there is an empty message, not an absent one).
  */
 export type FieldTuple = [number: number, json: string, type: string, flags?: string];
 
