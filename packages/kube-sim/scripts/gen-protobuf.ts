@@ -9,8 +9,8 @@
  *
  * --check exits 1 when the committed descriptor differs from what would be generated.
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { accessSync, constants, readFileSync, writeFileSync } from "node:fs";
+import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { ResourceRegistry } from "../src/api/resources.js";
 import { FORMS, type Descriptor, type FieldTuple } from "../src/protobuf/types.js";
@@ -82,7 +82,21 @@ function specialTuple(f: ProtoField): FieldTuple {
   return f.label === "repeated" ? [f.number, f.name, typeText(f), "r"] : [f.number, f.name, typeText(f)];
 }
 
-export function generateDescriptor(go = process.env.GO ?? "go"): string {
+/** The go command: $GO, go on PATH, or /usr/local/go/bin/go (where scripts/k8s looks too); undefined without one. */
+export function findGo(): string | undefined {
+  const candidates = [process.env.GO, ...(process.env.PATH ?? "").split(delimiter).map((d) => join(d, "go")), "/usr/local/go/bin/go"];
+  return candidates.find((c) => {
+    if (!c) return false;
+    try {
+      accessSync(c, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+export function generateDescriptor(go: string): string {
   const dirs = moduleDirs(go, MODULES.map((m) => `${m}@${KUBE_VERSION}`));
   const index = new ProtoIndex(dirs);
   const kinds: Record<string, string> = {};
@@ -136,7 +150,9 @@ function render(d: Descriptor): string {
 }
 
 function main(): void {
-  const text = generateDescriptor();
+  const go = findGo();
+  if (!go) throw new SourceError("no Go toolchain: set GO, put go on PATH, or install it at /usr/local/go");
+  const text = generateDescriptor(go);
   if (process.argv.includes("--check")) {
     if (readFileSync(DESCRIPTOR_FILE, "utf8") !== text) {
       console.error(`${DESCRIPTOR_FILE} is out of date: run packages/kube-sim/scripts/gen-protobuf.ts`);
