@@ -65,7 +65,9 @@ export async function startBaton(opts: BatonOptions = {}): Promise<Baton> {
   await writeFile(admin, cluster.kubeconfig, { mode: 0o600 });
   const config = testConfig({
     KUBECONFIG: admin,
-    BATON_SERVICE_ADDRESS: "load-balancer",
+    // kube-sim publishes each Service's loopback port as its load balancer; on a real cluster the
+    // Services' ClusterIPs are local to this machine (scripts/k8s), as kube-proxy makes them in-cluster.
+    BATON_SERVICE_ADDRESS: cluster.kind === "kube-sim" ? "load-balancer" : "cluster-ip",
     BATON_TIMER_POLL_MS: 5,
     BATON_LOG_LEVEL: opts.logLevel ?? "debug",
     ...(cluster.kind === "kubernetes" ? { BATON_ALLOWED_NAMESPACES: ns } : {}),
