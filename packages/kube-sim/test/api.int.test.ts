@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployment, failure, merge, strategic } from "./support.js";
-import { ON_REAL, openTarget, simOnly, type Target } from "./target.js";
+import { ON_REAL, openTarget, raw, simOnly, type Target } from "./target.js";
 
 let c: Target;
 let ns: string;
@@ -57,6 +57,46 @@ describe("CRUD and Status errors", () => {
     expect(stale).toMatchObject({ code: 409, reason: "Conflict" });
     expect(stale.message).toBe('Operation cannot be fulfilled on configmaps "occ": the object has been modified; please apply your changes to the latest version and try again');
     expect((await c.core.readNamespacedConfigMap({ name: "occ", namespace: ns })).data).toEqual({ v: "2" });
+  });
+});
+
+describe("server-side field validation", () => {
+  const post = (query: string, body: unknown) => raw(c, "POST", `/api/v1/namespaces/${ns}/configmaps${query}`, { headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const status = (res: { body: Buffer }) => JSON.parse(res.body.toString()) as { code: number; reason: string; message: string };
+  const withUnknown = (name: string) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, bogus: 1 }, data: { a: "b" }, extra: { x: 1 } });
+
+  it("refuses unknown fields with fieldValidation=Strict (as kubectl sends), naming them in document order", async () => {
+    const res = await post("?fieldValidation=Strict", withUnknown("strict"));
+    expect(status(res)).toMatchObject({
+      code: 400,
+      reason: "BadRequest",
+      message: 'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "metadata.bogus", unknown field "extra"',
+    });
+  });
+
+  it("drops unknown fields by default, with a Warning header for each", async () => {
+    const res = await post("", withUnknown("warned"));
+    expect(res.status).toBe(201);
+    // Node joins repeated headers with ", ".
+    expect(res.headers.warning).toBe('299 - "unknown field \\"metadata.bogus\\"", 299 - "unknown field \\"extra\\""');
+    const stored = await c.core.readNamespacedConfigMap({ name: "warned", namespace: ns });
+    expect([stored.data, (stored as Record<string, unknown>).extra, (stored.metadata as Record<string, unknown>).bogus]).toEqual([{ a: "b" }, undefined, undefined]);
+  });
+
+  it("refuses a value of the wrong type, and an unknown fieldValidation", async () => {
+    const wrong = status(await post("", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "typed" }, data: { a: 1 } }));
+    expect(wrong).toMatchObject({ code: 400, reason: "BadRequest" });
+    expect(wrong.message).toMatch(/^ConfigMap in version "v1" cannot be handled as a ConfigMap: /);
+    const bogus = status(await post("?fieldValidation=Bogus", { metadata: { name: "bogus" } }));
+    expect(bogus).toMatchObject({ code: 422, reason: "Invalid", message: 'CreateOptions.meta.k8s.io "" is invalid: fieldValidation: Unsupported value: "Bogus": supported values: "", "Ignore", "Strict", "Warn"' });
+  });
+
+  it("refuses an unknown field a patch adds, with Strict, as a 422 on the patch", async () => {
+    await c.apps.createNamespacedDeployment({ namespace: ns, body: deployment("fv", 0) });
+    const res = await raw(c, "PATCH", `/apis/apps/v1/namespaces/${ns}/deployments/fv?fieldValidation=Strict`, { headers: { "Content-Type": "application/merge-patch+json" }, body: JSON.stringify({ spec: { nope: 1 } }) });
+    const s = status(res);
+    expect([s.code, s.reason]).toEqual([422, "Invalid"]);
+    expect(s.message).toMatch(/^ "" is invalid: patch: Invalid value: ".*": strict decoding error: unknown field "spec.nope"$/s);
   });
 });
 

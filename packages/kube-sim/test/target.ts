@@ -79,6 +79,7 @@ export async function openTarget(opts: KubeSimOptions = {}): Promise<Target> {
 export interface RawResponse {
   status: number;
   contentType: string;
+  headers: http.IncomingHttpHeaders;
   body: Buffer;
 }
 
@@ -107,7 +108,7 @@ export async function raw(t: Target, method: string, path: string, init: RawInit
     const req = transport(url).request(url, opts, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers["content-type"] ?? ""), body: Buffer.concat(chunks) }));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers["content-type"] ?? ""), headers: res.headers, body: Buffer.concat(chunks) }));
       res.on("error", reject);
     });
     req.on("error", reject);

@@ -13,10 +13,11 @@ import { AuditLog, SYSTEM_USER } from "../store/audit.js";
 import type { Store } from "../store/store.js";
 import type { AuditVerb } from "../types.js";
 import { alreadyExists, badRequest, conflict, forbidden, invalid, notFound, type FieldError } from "./errors.js";
+import { checkFields, type FieldCheck } from "./fields.js";
 import { applyPatch } from "./patch.js";
 import type { ResourceRegistry, ResourceType } from "./resources.js";
 
-export interface WriteContext {
+export interface WriteContext extends FieldCheck {
   user: string;
   dryRun?: boolean;
 }
@@ -70,7 +71,7 @@ export class ApiCore {
     this.auditLog.record({ ...entry, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}), ...(subresource ? { subresource } : {}) });
   }
 
-  #checkBody(rt: ResourceType, body: unknown, namespace: string): KObject {
+  #checkBody(rt: ResourceType, body: unknown, namespace: string, ctx: WriteContext): KObject {
     if (!isPlainObject(body)) throw badRequest(`the body of the request could not be decoded as a ${rt.kind}`);
     const obj = clone(body) as KObject;
     if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
@@ -87,6 +88,7 @@ export class ApiCore {
     else delete obj.metadata.namespace;
     obj.apiVersion = rt.storageApiVersion;
     obj.kind = rt.kind;
+    checkFields(rt, obj, ctx);
     return obj;
   }
 
@@ -108,8 +110,8 @@ export class ApiCore {
     if (errors.length > 0) throw invalid(rt.kind, rt.group, obj.metadata.name ?? obj.metadata.generateName ?? "", errors);
   }
 
-  #prepareCreate(rt: ResourceType, namespace: string, body: unknown): KObject {
-    const obj = this.#checkBody(rt, body, namespace);
+  #prepareCreate(rt: ResourceType, namespace: string, body: unknown, ctx: WriteContext): KObject {
+    const obj = this.#checkBody(rt, body, namespace, ctx);
     this.#checkNamespace(rt, namespace);
     const meta = obj.metadata;
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName.slice(0, 58)}${randomSuffix()}`;
@@ -141,7 +143,7 @@ export class ApiCore {
 
   /** Creates an object, running async admission (the HTTP path). */
   async create(rt: ResourceType, namespace: string, body: unknown, ctx: WriteContext): Promise<KObject> {
-    const obj = this.#prepareCreate(rt, namespace, body);
+    const obj = this.#prepareCreate(rt, namespace, body, ctx);
     for (const a of this.admissions) await a.create?.(rt, obj);
     try {
       const created = this.#commitCreate(rt, obj, ctx);
@@ -155,7 +157,7 @@ export class ApiCore {
 
   /** Creates an object without async admission (controllers; kinds no admission hook needs). */
   createSync(rt: ResourceType, namespace: string, body: unknown, ctx: WriteContext): KObject {
-    const obj = this.#prepareCreate(rt, namespace, body);
+    const obj = this.#prepareCreate(rt, namespace, body, ctx);
     for (const a of this.admissions) {
       const pending = a.create?.(rt, obj);
       if (pending instanceof Promise) throw new Error(`createSync cannot create ${rt.resource}: its admission is asynchronous`);
@@ -203,7 +205,7 @@ export class ApiCore {
   update(rt: ResourceType, namespace: string, name: string, body: unknown, ctx: WriteContext, subresource?: string): KObject {
     const old = this.find(rt, namespace, name);
     if (!old) throw notFound(rt, name);
-    const obj = this.#checkBody(rt, body, namespace);
+    const obj = this.#checkBody(rt, body, namespace, ctx);
     if (obj.metadata.name !== undefined && obj.metadata.name !== name) {
       throw badRequest(`the name of the object (${String(obj.metadata.name)}) does not match the name on the URL (${name})`);
     }
@@ -233,7 +235,7 @@ export class ApiCore {
     const old = this.find(rt, namespace, name);
     if (!old) throw notFound(rt, name);
     const patched = applyPatch(this.toRead(rt, old), patchType, patch, rt.kind);
-    return this.update(rt, namespace, name, patched, ctx, subresource);
+    return this.update(rt, namespace, name, patched, { ...ctx, patch: true }, subresource);
   }
 
   /** Commits a change made by the simulator itself to a copy of a stored object. */

@@ -7,6 +7,7 @@ import { deleteObject, parseDeleteOptions } from "./delete.js";
 import { ApiError, badRequest, internalError, methodNotAllowed, pathNotFound } from "./errors.js";
 import { checkListOptions, listObjects, selectorsOf } from "./list.js";
 import { PATCH_TYPES, patchTypeOf } from "./patch.js";
+import { fieldValidationOf } from "./fields.js";
 import { encodingFor, requireJson } from "./media.js";
 import { flag, readObject, send, sendError, userOf, type ResourceRoute } from "./request.js";
 import type { ResourceType } from "./resources.js";
@@ -108,6 +109,9 @@ function watch(call: Call, render?: (obj: KObject) => unknown): void {
   stream.start(ctx.bookmarkIntervalMs, () => ctx.watches.delete(stream));
 }
 
+/** The options kind of the writes that validate their fields. */
+const OPTIONS: Partial<Record<AuditVerb, string>> = { create: "CreateOptions", update: "UpdateOptions", patch: "PatchOptions" };
+
 /** The kind a write's body decodes into. */
 function bodyKind(verb: AuditVerb, rt: ResourceType, route: ResourceRoute): string {
   if (verb === "delete" || verb === "deletecollection") return "DeleteOptions";
@@ -122,11 +126,14 @@ async function audited(call: Call, verb: AuditVerb): Promise<void> {
   let patchType: string | undefined;
   let name = route.name;
   try {
+    const options = OPTIONS[verb];
+    if (options) Object.assign(wctx, { validation: fieldValidationOf(query, options), warnings: [] });
     if (verb === "patch") patchType = patchTypeOf(req.headers["content-type"], rt.isCustom);
     body = await readObject(req, { protobuf: !rt.isCustom, ...(verb === "patch" ? {} : { into: bodyKind(verb, rt, route) }) });
     const [status, result] = await write(call, verb, body, wctx, patchType);
     code = status;
     name ??= (result as { metadata?: { name?: string } }).metadata?.name;
+    if (wctx.warnings?.length) res.setHeader("Warning", wctx.warnings.map((w) => `299 - ${JSON.stringify(w)}`));
     send(res, status, result);
   } catch (err) {
     const apiErr = err instanceof ApiError ? err : internalError(err);

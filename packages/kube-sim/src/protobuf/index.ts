@@ -3,3 +3,4 @@ export { CodecError, decodeMessage, decodeObject, decodeWatchEvent, encodeMessag
 export { frame, MAGIC, unframe, unwrap, wrap } from "./envelope.js";
 export { SCHEMA } from "./schema.js";
 export { normalizeObject } from "./normalize.js";
+export { checkObject } from "./check.js";
