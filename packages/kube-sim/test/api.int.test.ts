@@ -60,6 +60,58 @@ describe("CRUD and Status errors", () => {
   });
 });
 
+describe("lists, deletion and request errors as a real server answers them", () => {
+  const cmPath = () => `/api/v1/namespaces/${ns}/configmaps`;
+  const json = (res: { body: Buffer }) => JSON.parse(res.body.toString()) as Record<string, any>;
+  beforeAll(async () => {
+    for (const [name, tier] of [["ls-a", "x"], ["ls-b", "x"], ["ls-c", "y"]]) await c.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name, labels: { ls: "1", tier: tier ?? "" } } } });
+  });
+
+  it("pages a list with limit and continue, counting what remains only without a selector", async () => {
+    const first = await c.core.listNamespacedConfigMap({ namespace: ns, labelSelector: "ls", limit: 2 });
+    expect([first.items.map((i) => i.metadata?.name), first.metadata?.remainingItemCount]).toEqual([["ls-a", "ls-b"], undefined]);
+    const rest = await c.core.listNamespacedConfigMap({ namespace: ns, labelSelector: "ls", limit: 2, _continue: first.metadata?._continue ?? "" });
+    expect([rest.items.map((i) => i.metadata?.name), rest.metadata?._continue]).toEqual([["ls-c"], undefined]);
+    const unselected = await c.core.listNamespacedConfigMap({ namespace: ns, limit: 1 });
+    expect(unselected.metadata?.remainingItemCount).toBeGreaterThanOrEqual(2);
+  });
+
+  it("names the field selectors a kind does not have", async () => {
+    expect(await failure(c.core.listNamespacedConfigMap({ namespace: ns, fieldSelector: "data.x=1" }))).toMatchObject({ code: 400, reason: "BadRequest", message: '"data.x" is not a known field selector: only "metadata.name", "metadata.namespace"' });
+    expect(await failure(c.core.listNamespacedPod({ namespace: ns, fieldSelector: "spec.bogus=1" }))).toMatchObject({ code: 400, message: "field label not supported: spec.bogus" });
+    const running = await c.core.listNamespacedPod({ namespace: ns, fieldSelector: "status.phase=Running,spec.nodeName=nowhere" });
+    expect(running.items).toEqual([]);
+  });
+
+  it("deletes a collection by label, answering the deleted objects as a list", async () => {
+    const res = json(await raw(c, "DELETE", `${cmPath()}?labelSelector=tier%3Dy`));
+    expect([res.kind, res.items.map((i: { metadata: { name: string } }) => i.metadata.name), res.items[0].kind]).toEqual(["ConfigMapList", ["ls-c"], undefined]);
+    expect((await c.core.listNamespacedConfigMap({ namespace: ns, labelSelector: "ls" })).items.map((i) => i.metadata?.name)).toEqual(["ls-a", "ls-b"]);
+  });
+
+  it("refuses a delete whose preconditions do not hold, and an unknown propagation policy", async () => {
+    const uid = await failure(c.core.deleteNamespacedConfigMap({ name: "ls-a", namespace: ns, body: { preconditions: { uid: "not-it" } } }));
+    expect(uid).toMatchObject({ code: 409, reason: "Conflict", details: { name: "ls-a", kind: "ConfigMap" } });
+    expect(uid.message).toMatch(/^Operation cannot be fulfilled on ConfigMap "ls-a": the UID in the precondition \(not-it\) does not match the UID in record \(.+\)\. The object might have been deleted and then recreated$/);
+    const rv = await failure(c.core.deleteNamespacedConfigMap({ name: "ls-a", namespace: ns, body: { preconditions: { resourceVersion: "1" } } }));
+    expect(rv.message).toMatch(/the ResourceVersion in the precondition \(1\) does not match the ResourceVersion in record/);
+    const policy = await failure(c.core.deleteNamespacedConfigMap({ name: "ls-a", namespace: ns, propagationPolicy: "Sideways" }));
+    expect(policy).toMatchObject({ code: 422, reason: "Invalid", message: 'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "Sideways": supported values: "Foreground", "Background", "Orphan", "nil"' });
+  });
+
+  it("answers malformed patches with the real codes", async () => {
+    const patch = (type: string, body: unknown, query = "") => raw(c, "PATCH", `${cmPath()}/ls-b${query}`, { headers: { "Content-Type": type }, body: JSON.stringify(body) });
+    expect(json(await patch("text/plain", {}))).toMatchObject({ code: 415, reason: "UnsupportedMediaType", message: "415: Unsupported Media Type" });
+    expect(json(await patch("application/merge-patch+json", [1]))).toMatchObject({ code: 400, message: "error decoding patch: json: cannot unmarshal array into Go value of type map[string]interface {}" });
+    expect(json(await patch("application/json-patch+json", [{ op: "frob", path: "/data" }]))).toMatchObject({ code: 422, reason: "Invalid" });
+    expect(json(await patch("application/apply-patch+yaml", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "ls-b" } }))).toMatchObject({
+      code: 422,
+      reason: "Invalid",
+      message: 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+    });
+  });
+});
+
 describe("server-side field validation", () => {
   const post = (query: string, body: unknown) => raw(c, "POST", `/api/v1/namespaces/${ns}/configmaps${query}`, { headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   const status = (res: { body: Buffer }) => JSON.parse(res.body.toString()) as { code: number; reason: string; message: string };

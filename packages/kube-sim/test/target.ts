@@ -103,7 +103,9 @@ function transport(url: URL): typeof https | typeof http {
 
 /** One HTTP exchange with the API server, with the kubeconfig's credentials (for headers and bodies client-node does not send). */
 export async function raw(t: Target, method: string, path: string, init: RawInit = {}): Promise<RawResponse> {
-  const { url, opts } = await requestOptions(t, method, path, init.headers ?? {});
+  // An explicit length: Node does not frame a DELETE's body by itself.
+  const length: Record<string, string> = init.body === undefined ? {} : { "Content-Length": String(Buffer.byteLength(init.body)) };
+  const { url, opts } = await requestOptions(t, method, path, { ...length, ...init.headers });
   return new Promise((resolve, reject) => {
     const req = transport(url).request(url, opts, (res) => {
       const chunks: Buffer[] = [];

@@ -4,8 +4,8 @@ import type { KObject } from "../kinds.js";
 import type { AuditVerb } from "../types.js";
 import type { ApiCore, WriteContext } from "./core.js";
 import { deleteObject, parseDeleteOptions } from "./delete.js";
-import { ApiError, badRequest, internalError, methodNotAllowed, pathNotFound } from "./errors.js";
-import { checkListOptions, listObjects, selectorsOf } from "./list.js";
+import { ApiError, badRequest, internalError, invalid, methodNotAllowed, pathNotFound } from "./errors.js";
+import { checkListOptions, listItems, listObjects, selectorsOf } from "./list.js";
 import { PATCH_TYPES, patchTypeOf } from "./patch.js";
 import { fieldValidationOf } from "./fields.js";
 import { encodingFor, requireJson } from "./media.js";
@@ -181,7 +181,7 @@ async function patch(call: Call, body: unknown, wctx: WriteContext, patchType: s
   if (body === undefined) throw badRequest("the body of the request was empty");
   if (route.subresource === "scale") return [200, patchScale(ctx.core, rt, namespace, name, patchType, body, wctx)];
   if (patchType === PATCH_TYPES.apply) {
-    if (!query.get("fieldManager")) throw badRequest(`PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch`);
+    if (!query.get("fieldManager")) throw invalid("PatchOptions", "meta.k8s.io", "", [{ type: "Required", field: "fieldManager", detail: "is required for apply patch" }]);
     if (!ctx.core.find(rt, namespace, name)) return [201, await ctx.core.create(rt, namespace, body, wctx)];
   }
   return [200, ctx.core.patch(rt, namespace, name, patchType, body, wctx, route.subresource)];
@@ -207,5 +207,5 @@ function removeCollection(call: Call, body: unknown, wctx: WriteContext): Result
   const items = ctx.core.list(rt, route.namespace, labels, fields).map((o) => {
     return deleteObject(ctx.core, rt, o.metadata.namespace ?? "", o.metadata.name ?? "", opts, wctx).object;
   });
-  return [200, { kind: rt.listKind, apiVersion: rt.apiVersion, metadata: { resourceVersion: String(ctx.core.store.resourceVersion) }, items }];
+  return [200, { kind: rt.listKind, apiVersion: rt.apiVersion, metadata: { resourceVersion: String(ctx.core.store.resourceVersion) }, items: listItems(rt, items) }];
 }

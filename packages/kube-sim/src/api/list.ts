@@ -13,10 +13,13 @@ export interface Selectors {
 }
 
 export function selectorsOf(rt: ResourceType, query: URLSearchParams): Selectors {
-  const supported = new Set([...COMMON_FIELDS, ...(rt.strategy.fieldLabels ?? [])]);
+  const own = rt.strategy.fieldLabels;
+  const supported = new Set([...COMMON_FIELDS, ...(own ?? [])]);
+  // Kinds with field labels of their own say so as their conversion does; the others as the generic one.
+  const unsupported = own ? (p: string) => `field label not supported: ${p}` : (p: string) => `"${p}" is not a known field selector: only "metadata.name", "metadata.namespace"`;
   return {
     labels: parseLabelSelector(query.get("labelSelector")),
-    fields: parseFieldSelector(query.get("fieldSelector"), (p) => supported.has(p)),
+    fields: parseFieldSelector(query.get("fieldSelector"), (p) => supported.has(p), unsupported),
   };
 }
 
@@ -52,6 +55,11 @@ function listOptionErrors(query: URLSearchParams): FieldError[] {
 export function checkListOptions(query: URLSearchParams, watch: boolean): void {
   const errors = watch ? watchOptionErrors(query) : listOptionErrors(query);
   if (errors.length > 0) throw invalid("ListOptions", "meta.k8s.io", "", errors);
+}
+
+/** A built-in list's items carry no apiVersion and kind (the list says them); a custom resource's do. */
+export function listItems(rt: ResourceType, items: KObject[]): KObject[] {
+  return rt.isCustom ? items : items.map(({ apiVersion: _v, kind: _k, ...rest }) => rest as KObject);
 }
 
 interface ContinueToken {
@@ -91,10 +99,8 @@ export function listObjects(core: ApiCore, rt: ResourceType, namespace: string |
     const page = items.slice(0, limit);
     const last = page[page.length - 1];
     metadata.continue = Buffer.from(JSON.stringify({ rv, after: last ? keyOf(last) : "" })).toString("base64url");
-    metadata.remainingItemCount = items.length - limit;
+    if (!query.get("labelSelector") && !query.get("fieldSelector")) metadata.remainingItemCount = items.length - limit;
     items = page;
   }
-  // A built-in list's items carry no apiVersion and kind (the list says them); a custom resource's do.
-  if (!rt.isCustom) items = items.map(({ apiVersion: _v, kind: _k, ...rest }) => rest as KObject);
-  return { kind: rt.listKind, apiVersion: rt.apiVersion, metadata, items };
+  return { kind: rt.listKind, apiVersion: rt.apiVersion, metadata, items: listItems(rt, items) };
 }

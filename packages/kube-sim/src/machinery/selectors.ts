@@ -118,13 +118,13 @@ export interface FieldRequirement {
 }
 
 /** Parses `metadata.name=web,status.phase!=Running`, refusing fields the resource does not support. */
-export function parseFieldSelector(text: string | null | undefined, supported: (path: string) => boolean): FieldRequirement[] {
+export function parseFieldSelector(text: string | null | undefined, supported: (path: string) => boolean, unsupported = (path: string) => `field label not supported: ${path}`): FieldRequirement[] {
   if (!text) return [];
   return text.split(",").filter((t) => t.trim()).map((term) => {
     const m = /^([^=!]+)(==|=|!=)(.*)$/.exec(term.trim());
     if (!m) throw badRequest(`invalid selector: '${term}'; can't understand '${term}'`);
     const [, path = "", op, value = ""] = m;
-    if (!supported(path)) throw badRequest(`field label not supported: ${path}`);
+    if (!supported(path)) throw badRequest(unsupported(path));
     return { path, negate: op === "!=", value };
   });
 }
