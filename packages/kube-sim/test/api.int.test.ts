@@ -60,6 +60,18 @@ describe("CRUD and Status errors", () => {
   });
 });
 
+describe("objects stored as a Go server keeps them", () => {
+  it("prints times in UTC whole seconds (a MicroTime in microseconds) and leaves out omitempty zero values", async () => {
+    const body = { metadata: { name: "kept" }, involvedObject: { kind: "Pod", name: "p", namespace: ns }, reason: "R", message: "", count: 0, firstTimestamp: "2026-01-02T05:04:05.987+02:00", eventTime: "2026-01-02T05:04:05.123456+02:00", reportingComponent: "test", reportingInstance: "here", action: "Checked", type: "Normal" };
+    const res = await raw(c, "POST", `/api/v1/namespaces/${ns}/events`, { headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    expect(res.status).toBe(201);
+    const stored = JSON.parse(res.body.toString()) as Record<string, unknown>;
+    expect([stored.firstTimestamp, stored.eventTime, "message" in stored, "count" in stored]).toEqual(["2026-01-02T03:04:05Z", "2026-01-02T03:04:05.123456Z", false, false]);
+    const nanos = await raw(c, "POST", `/api/v1/namespaces/${ns}/events`, { headers: { "Content-Type": "application/json" }, body: JSON.stringify({ ...body, metadata: { name: "nanos" }, eventTime: "2026-01-02T03:04:05.123456789Z" }) });
+    expect(nanos.status).toBe(400);
+  });
+});
+
 describe("lists, deletion and request errors as a real server answers them", () => {
   const cmPath = () => `/api/v1/namespaces/${ns}/configmaps`;
   const json = (res: { body: Buffer }) => JSON.parse(res.body.toString()) as Record<string, any>;

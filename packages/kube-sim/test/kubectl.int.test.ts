@@ -128,6 +128,28 @@ describe.skipIf(!HAVE_KUBECTL)(title, () => {
     });
   });
 
+  it("get -o wide prints the real server's columns for every built-in kind it lists here", async () => {
+    await c.core.createNamespacedEvent({ namespace: ns, body: { metadata: { name: "seen" }, involvedObject: { kind: "Pod", name: "one", namespace: ns }, reason: "Checked", message: "checked by the test ", type: "Normal", firstTimestamp: new Date() } });
+    const header = async (...args: string[]) => {
+      const out = await kubectl("get", ...args, "-n", ns);
+      expect(out.stderr).toBe("");
+      return out.stdout.split("\n");
+    };
+    const columns = (line: string | undefined) => (line ?? "").trim().split(/\s{2,}/);
+    const cm = await header("configmap", "settings");
+    expect([columns(cm[0]), columns(cm[1]).slice(0, 2)]).toEqual([["NAME", "DATA", "AGE"], ["settings", "2"]]);
+    const secret = await header("secret", "db");
+    expect([columns(secret[0]), columns(secret[1]).slice(0, 3)]).toEqual([["NAME", "TYPE", "DATA", "AGE"], ["db", "Opaque", "2"]]);
+    const svc = await header("service", "shop", "-o", "wide");
+    expect([columns(svc[0]), columns(svc[1]).at(-1)]).toEqual([["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE", "SELECTOR"], "app=shop"]);
+    const deploy = await header("deployment", "shop", "-o", "wide");
+    expect([columns(deploy[0]), columns(deploy[1]).slice(-3)]).toEqual([["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"], ["demo-app", "baton.dev/demo-app:1.0.0", "app=shop"]]);
+    expect(columns((await header("replicasets", "-l", "app=shop", "-o", "wide"))[0])).toEqual(["NAME", "DESIRED", "CURRENT", "READY", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"]);
+    expect(columns((await header("pod", "one", "-o", "wide"))[0])).toEqual(["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED NODE", "READINESS GATES"]);
+    const events = await header("events", "--field-selector", "reason=Checked");
+    expect([columns(events[0]), columns(events[1]).slice(1)]).toEqual([["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], ["Normal", "Checked", "pod/one", "checked by the test"]]);
+  });
+
   it("apply creates, a second apply of a changed file configures it, a third is unchanged", async () => {
     const file = join(dir, "web.yaml");
     await writeFile(file, manifest("1"));

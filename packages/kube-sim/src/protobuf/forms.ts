@@ -16,11 +16,12 @@ function formatTime(seconds: number, nanos: number, micro: boolean): string {
   return micro ? `${base}.${String(Math.floor(nanos / 1000)).padStart(6, "0")}Z` : `${base}Z`;
 }
 
-function parseTime(value: unknown): Fields {
+/** RFC 3339 with any fraction (a Time), or with exactly six digits of it (a MicroTime, as Go reads one). */
+function parseTime(value: unknown, micro = false): Fields {
   if (typeof value !== "string") throw new FormError(`a time must be an RFC 3339 string, not ${JSON.stringify(value)}`);
-  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/i.exec(value);
+  const m = (micro ? /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{6})(Z|[+-]\d\d:\d\d)$/i : /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/i).exec(value);
   const ms = m ? Date.parse(`${m[1]}${m[3]}`) : Number.NaN;
-  if (!m || Number.isNaN(ms)) throw new FormError(`a time must be an RFC 3339 string, not ${JSON.stringify(value)}`);
+  if (!m || Number.isNaN(ms)) throw new FormError(`a ${micro ? "MicroTime must be an RFC 3339 string with microseconds" : "time must be an RFC 3339 string"}, not ${JSON.stringify(value)}`);
   const nanos = Number((m[2] ?? "").padEnd(9, "0"));
   return nanos ? { seconds: Math.floor(ms / 1000), nanos } : { seconds: Math.floor(ms / 1000) };
 }
@@ -90,7 +91,7 @@ export function toFields(form: JsonForm, value: unknown): Fields {
       return { seconds };
     }
     case "microtime":
-      return parseTime(value);
+      return parseTime(value, true);
     case "duration":
       return { duration: parseDuration(value) };
     case "quantity":
