@@ -1,4 +1,4 @@
-# Baton: one image for the five stages; the stage is chosen by the command:
+# Baton: one image for the five stages, the console and the notifier; the service is chosen by the command:
 #   docker run registry/baton:0.1.0 planner        (ENTRYPOINT … serve, CMD = the stage)
 # Multi-stage: build with dev dependencies, ship only production dependencies and dist/.
 
@@ -18,11 +18,15 @@ COPY services/pod-manager/package.json services/pod-manager/
 COPY services/validator/package.json services/validator/
 COPY services/traffic-switcher/package.json services/traffic-switcher/
 COPY services/reaper/package.json services/reaper/
+COPY services/console/package.json services/console/
+COPY services/notifier/package.json services/notifier/
+COPY packages/console-web/package.json packages/console-web/
 RUN pnpm install --frozen-lockfile
 COPY tsconfig.base.json tsconfig.json ./
 COPY packages packages
 COPY services services
-# tsc -b of every package: dist/ holds what the exports maps' "default" condition names.
+# tsc -b of every package: dist/ holds what the exports maps' "default" condition names; the
+# console's front end is built by Vite into packages/console-web/dist (served by the console).
 RUN pnpm build
 # Only @baton/cli and its production dependency tree (the services, runtime, contracts and
 # their drivers), with dist/ and package.json of each: no devDependencies, no sources' tests.
@@ -40,7 +44,7 @@ COPY --from=build --chown=root:root /out/baton /app/packages/cli
 # Read-only root filesystem friendly: the process writes nothing but /tmp (an emptyDir in the
 # Deployments); the code is owned by root and not writable by the baton user.
 USER 10001:10001
-EXPOSE 8080
+EXPOSE 8080 8081
 WORKDIR /app
 ENTRYPOINT ["node", "packages/cli/dist/main.js", "serve"]
 CMD ["planner"]

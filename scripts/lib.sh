@@ -68,3 +68,10 @@ ensure_postgres() {
 }
 
 ensure_services() { ensure_nats; ensure_redis; ensure_postgres; }
+
+# The console's browser tests drive Debian's Chromium (playwright-core, no browser download). When it
+# cannot be installed the tests skip and say so; nothing else depends on it.
+ensure_chromium() {
+  [ -x "${BATON_TEST_CHROMIUM:-/usr/bin/chromium}" ] && return 0
+  apt_install chromium || say "could not install Debian's chromium: the console's browser tests will be skipped (they say why)"
+}

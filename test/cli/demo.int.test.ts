@@ -5,21 +5,32 @@ import { join, resolve } from "node:path";
 import { describe, expect, test } from "vitest";
 
 // Issue 6: the demo itself runs in CI — kube-sim and all stages in one process, v1, v2 under
-// production traffic, v3 rolled back — and exits 0 only when all of it held.
+// production traffic, v3 rolled back — and exits 0 only when all of it held. Issue 16: it prints
+// its console's URL, and the console shows the three releases (held up after the summary).
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
 describe("the demo", () => {
   test("releases v1, v2 under production traffic and a failing v3; summary with 0 failed requests; exit 0", async () => {
     const state = await mkdtemp(join(tmpdir(), "baton-demo-"));
+    let shown: { releaseId: string; phase: string; version: string }[] = [];
     const run = await new Promise<{ code: number; out: string }>((done, fail) => {
-      const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", join(ROOT, "packages/cli/src/main.ts"), "demo"], {
+      const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", join(ROOT, "packages/cli/src/main.ts"), "demo", "--hold"], {
         cwd: ROOT,
         env: { ...process.env, BATON_STATE_DIR: state, NO_COLOR: "1" },
         stdio: ["ignore", "pipe", "pipe"],
       });
       let out = "";
-      child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+      let asked = false;
+      child.stdout.on("data", (c: Buffer) => {
+        out += c.toString();
+        const url = /^console: (http:\/\/127\.0\.0\.1:\d+)/m.exec(out)?.[1];
+        if (url === undefined || asked || !/Ctrl-C to stop/.test(out)) return;
+        asked = true;
+        void fetch(`${url}/api/releases`)
+          .then(async (r) => (shown = ((await r.json()) as { releases: typeof shown }).releases))
+          .finally(() => child.kill("SIGTERM"));
+      });
       child.stderr.on("data", (c: Buffer) => (out += c.toString()));
       child.on("error", fail);
       child.on("close", (code) => done({ code: code ?? -1, out }));
@@ -34,5 +45,10 @@ describe("the demo", () => {
     expect(run.out).toMatch(/answered by version: 1\.0\.0: \d+, 2\.0\.0: \d+/);
     expect(run.out).toContain("deployments left: web-2");
     expect(run.out).toContain("demo passed");
+    expect(shown.map((r) => [r.version, r.phase])).toEqual([
+      ["3.0.0", "rolled_back"],
+      ["2.0.0", "completed"],
+      ["1.0.0", "completed"],
+    ]);
   }, 120_000);
 });

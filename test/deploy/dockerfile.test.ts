@@ -67,7 +67,7 @@ describe("deploy/nats/nats-server.conf", () => {
     await writeFile(join(dir, "nats-server.conf"), conf.replace(/^\s*sync_interval: always$/m, "").replace("/data/jetstream", join(dir, "js")));
     await writeFile(join(dir, "accounts.conf"), await readFile(join(ROOT, "deploy/nats/accounts.conf"), "utf8"));
     const env: Record<string, string> = { ...(process.env as Record<string, string>), POD_NAME: "nats-0", NATS_ZONE_TAG: "az:zone-a", NATS_SYS_PASSWORD: "x" };
-    for (const u of ["PLANNER", "POD_MANAGER", "VALIDATOR", "TRAFFIC_SWITCHER", "REAPER", "PUBLISHER", "OPERATOR"]) env[`BATON_NATS_PASSWORD_${u}`] = "x";
+    for (const u of ["PLANNER", "POD_MANAGER", "VALIDATOR", "TRAFFIC_SWITCHER", "REAPER", "PUBLISHER", "OPERATOR", "TEAM_A", "CONSOLE", "NOTIFIER"]) env[`BATON_NATS_PASSWORD_${u}`] = "x";
     const r = await promisify(execFile)(process.env.NATS_SERVER_BIN ?? "nats-server", ["-t", "-c", join(dir, "nats-server.conf")], { env }).then(
       () => "ok",
       (e: { stderr?: string }) => e.stderr ?? "failed",

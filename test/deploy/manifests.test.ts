@@ -132,6 +132,35 @@ describe("deploy/ files", () => {
   });
 });
 
+describe("the console and the notifier in deploy/", () => {
+  it("run from the same image with their own identity: the console reads pods only, the notifier nothing of the cluster", async () => {
+    const base = (await Promise.all((await files(join(DEPLOY, "base"), /\.yaml$/)).map(objectsIn))).flat();
+    for (const name of ["console", "notifier"]) {
+      const [d] = find(base, "Deployment", `baton-${name}`) as [Obj];
+      checkDeployment(d);
+      expect(d.spec.template.spec.containers[0].args).toEqual([name]);
+      expect(d.spec.template.spec.serviceAccountName).toBe(`baton-${name}`);
+      expect(find(base, "PodDisruptionBudget", `baton-${name}`)).toHaveLength(1);
+      expect(find(base, "Service", `baton-${name}-metrics`)[0]?.spec.ports[0]).toMatchObject({ name: "http-metrics", port: 8080 });
+      const env = d.spec.template.spec.containers[0].env.map((e: { name: string }) => e.name);
+      expect(env.filter((e: string) => /SECRET/.test(e)), `${name} carries no secret value in its manifest`).toEqual([]);
+    }
+    const [consoleDeployment] = find(base, "Deployment", "baton-console") as [Obj];
+    expect(consoleDeployment.spec.template.spec.containers[0].ports).toContainEqual(expect.objectContaining({ name: "web", containerPort: 8081 }));
+    expect(consoleDeployment.spec.template.spec.containers[0].envFrom).toContainEqual({ secretRef: { name: "baton-console" } });
+    expect(find(base, "Service", "baton-console")[0]?.spec.ports[0]).toMatchObject({ name: "web", targetPort: "web" });
+    expect(find(base, "ServiceAccount", "baton-notifier")[0]?.automountServiceAccountToken).toBe(false);
+    const [notifierDeployment] = find(base, "Deployment", "baton-notifier") as [Obj];
+    expect(notifierDeployment.spec.template.spec.automountServiceAccountToken).toBe(false);
+    for (const file of ["rbac/namespaced/rbac.yaml", "rbac/cluster-wide/rbac.yaml"]) {
+      const objs = await objectsIn(join(DEPLOY, file));
+      const role = objs.find((o) => o.kind.endsWith("Role") && o.metadata.name === "baton-console");
+      expect(grants(role?.rules), file).toEqual(["/pods list", "/pods watch"]);
+      expect(objs.filter((o) => o.metadata.name === "baton-notifier"), file).toEqual([]);
+    }
+  });
+});
+
 describe("deploy/nats users (parsed)", () => {
   it("matches NATS wildcards as the server does", () => {
     expect(subjectMatches("baton.evt.planned.>", "baton.evt.planned.shop.web.r1")).toBe(true);
@@ -156,7 +185,9 @@ describe("deploy/nats users (parsed)", () => {
       expect(allowed(u!.subscribe, "baton.evt.planned.shop.web.r1")).toBe(false);
     }
     const publisher = users.find((x) => x.user === "publisher")!;
-    expect(publisher.publish).toEqual(["baton.intake"]);
+    expect(publisher.publish).toEqual(["baton.intake", "baton.intake.>"]);
+    const team = users.find((x) => x.user === "team-a")!;
+    expect(team.publish).toEqual(["baton.intake.team-a", "baton.evt.promotion_approved.team-a.>", "baton.evt.abort_requested.team-a.>"]);
   });
 });
 
@@ -194,7 +225,7 @@ describe.skipIf(!kubectl)("the overlays, rendered by kubectl kustomize", () => {
   it.each(["dev", "prod", "cluster-wide"])("%s keeps the rules", async (overlay) => {
     const objs = await render(overlay);
     const deployments = objs.filter((o) => o.kind === "Deployment");
-    expect(deployments.map((d) => d.metadata.name).sort()).toEqual(STAGE_NAMES.map((s) => `baton-${s}`).sort());
+    expect(deployments.map((d) => d.metadata.name).sort()).toEqual([...STAGE_NAMES, "console", "notifier"].map((s) => `baton-${s}`).sort());
     deployments.forEach(checkDeployment);
     checkRbac(objs);
     const allowedNs = find(objs, "ConfigMap", "baton-config")[0]?.data.BATON_ALLOWED_NAMESPACES as string;
@@ -207,7 +238,10 @@ describe.skipIf(!kubectl)("the overlays, rendered by kubectl kustomize", () => {
       for (const b of objs.filter((o) => o.kind === "RoleBinding")) expect(b.subjects).toEqual([{ kind: "ServiceAccount", name: b.metadata.name, namespace: "baton-system" }]);
     }
     expect(objs.filter((o) => o.kind === "ScaledObject")).toHaveLength(overlay === "dev" ? 0 : 5);
-    const reaperSecrets = objs.filter((o) => o.metadata.name === "baton-reaper" && o.kind.endsWith("Role")).flatMap((o) => o.rules).filter((r) => r.resources.includes("secrets"));
-    expect(reaperSecrets.length).toBeGreaterThan(0);
+    const secretRules = (stage: string) =>
+      objs.filter((o) => o.metadata.name === `baton-${stage}` && o.kind.endsWith("Role")).flatMap((o) => o.rules).filter((r) => r.resources.includes("secrets"));
+    expect(secretRules("reaper").length).toBeGreaterThan(0);
+    // the planner checks the labels of exactly the Secrets the reaper may read (issue 22, item 2)
+    expect(secretRules("planner").map((r) => r.resourceNames)).toEqual(secretRules("reaper").map((r) => r.resourceNames));
   });
 });

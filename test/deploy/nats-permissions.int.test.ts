@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventToken, type EventName } from "@baton/contracts";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstream } from "@nats-io/jetstream";
 import { ack, Bus, consume, createLogger, type Consumption } from "@baton/runtime";
 import { waitFor } from "@baton/runtime/testing";
 import { startDeployNats, type DeployNats } from "./nats-config.js";
@@ -10,7 +12,7 @@ import { STAGE_NAMES, STAGE_RIGHTS, TIMER_EVENTS, type StageName } from "./stage
 // what the others publish for it — and is refused another stage's events and consumers.
 
 const log = createLogger({ service: "deploy-test", level: "silent" });
-const USERS = [...STAGE_NAMES, "publisher", "operator"];
+const USERS = [...STAGE_NAMES, "publisher", "operator", "team-a", "console", "notifier"];
 let nats: DeployNats;
 const buses = new Map<string, Bus>();
 
@@ -104,5 +106,72 @@ describe("deploy/nats accounts on a real nats-server", () => {
     const publisher = await Bus.connect({ url: nats.url, prefix: "baton", name: "deploy-test-publisher", user: "publisher", password: nats.password("publisher"), logger: log }).catch((e: unknown) => e as Error);
     // the publisher has no JetStream API right at all: even connecting the runtime's Bus fails
     expect(publisher).toBeInstanceOf(Error);
+  });
+
+  it("lets the console read the streams and send only promote and abort; the notifier its own durables and no event", async () => {
+    const web = await busAs("console");
+    await web.ensureStreams();
+    await web.js.publish(subject("PromotionApproved", "web-1"), "{}", { msgID: "web-promote" });
+    await web.js.publish(subject("AbortRequested", "web-1"), "{}", { msgID: "web-abort" });
+    await expect(web.js.publish(subject("ReleasePlanned", "web-1"), "{}", { msgID: "web-planned", timeout: 2000 })).rejects.toThrow(/permission/i);
+    expect((await web.readAll("BATON_EVENTS", "baton.evt.*.*.*.web-1")).length).toBe(2);
+    const ordered = await web.js.consumers.get("BATON_EVENTS", { filter_subjects: "baton.evt.>" });
+    expect((await ordered.next({ expires: 2000 }))?.subject).toMatch(/^baton\.evt\./);
+
+    const notifier = await busAs("notifier");
+    await notifier.ensureStreams();
+    const seen: string[] = [];
+    const handle = async (d: { msg: { subject: string } }) => {
+      seen.push(d.msg.subject);
+      return ack;
+    };
+    const c1 = await consume(notifier, { stage: "notifier", event: "ReleaseCompleted", concurrency: 2, maxDeliver: 3, ackWaitMs: 5000 }, handle, { log });
+    const c2 = await consume(notifier, { stage: "notifier", event: "unknown", concurrency: 2, maxDeliver: 3, ackWaitMs: 5000, from: { stream: "BATON_DLQ", filter: "baton.dlq.>", durable: "notifier--dead_letters" } }, handle, { log });
+    await (await busAs("reaper")).js.publish(subject("ReleaseCompleted", "n-1"), "{}", { msgID: "n-completed" });
+    await (await busAs("validator")).js.publish("baton.dlq.validator.pods_live", "{}", { msgID: "n-dlq" });
+    await waitFor("the notifier's two durables to deliver", () => (seen.includes("baton.evt.completed.shop.web.n-1") && seen.includes("baton.dlq.validator.pods_live")) || undefined, 5000);
+    await expect(notifier.js.publish(subject("ReleaseCompleted", "n-2"), "{}", { msgID: "n-forged", timeout: 2000 })).rejects.toThrow(/permission/i);
+    await expect(notifier.js.consumers.get("BATON_EVENTS", "reaper--traffic_switched")).rejects.toThrow(/permission/i);
+    await Promise.all([c1.stop(), c2.stop()]);
+  });
+});
+
+describe("who may release what: a team's user (issue 22, item 3)", () => {
+  it("releases, promotes and aborts in its own namespace only: the NATS server itself refuses team-b's and the plain intake", async () => {
+    // Given the planner answering every intake subject, as it does
+    const planner = await busAs("planner");
+    await planner.ensureStreams();
+    const served: string[] = [];
+    planner.serve("baton.intake.>", "baton-planner", async (m) => {
+      served.push(m.subject);
+      return { ok: true, releaseId: "r1" };
+    });
+    await planner.nc.flush();
+    // and team-a's user, replies on its own inbox prefix
+    const team: NatsConnection = await connect({ servers: nats.url, user: "team-a", pass: nats.password("team-a"), inboxPrefix: "_INBOX_team-a", name: "deploy-test-team-a" });
+    try {
+      const js = jetstream(team);
+      const body = JSON.stringify({ app: "web", namespace: "team-a", image: "baton.dev/demo-app:2.0.0" });
+
+      // When it releases, promotes and aborts in team-a: accepted
+      expect((await team.request("baton.intake.team-a", body, { timeout: 2000 })).json()).toEqual({ ok: true, releaseId: "r1" });
+      for (const type of ["promotion_approved", "abort_requested"]) {
+        expect((await js.publish(`baton.evt.${type}.team-a.web.r1`, "{}", { msgID: `team-a-${type}` })).stream).toBe("BATON_EVENTS");
+      }
+      // Then team-b's intake, the plain intake and team-b's promote/abort are refused by the server
+      await expect(team.request("baton.intake.team-b", body, { timeout: 2000 }), "team-b's intake").rejects.toThrow(/permission/i);
+      await expect(team.request("baton.intake", body, { timeout: 2000 }), "the plain intake").rejects.toThrow(/permission/i);
+      for (const type of ["promotion_approved", "abort_requested"]) {
+        await expect(js.publish(`baton.evt.${type}.team-b.pay.r2`, "{}", { msgID: `team-b-${type}`, timeout: 2000 }), type).rejects.toThrow(/permission/i);
+      }
+      // and any other event of its own namespace (it may not pretend to be a stage)
+      await expect(js.publish("baton.evt.traffic_switched.team-a.web.r1", "{}", { msgID: "team-a-switched", timeout: 2000 })).rejects.toThrow(/permission/i);
+      expect(served).toEqual(["baton.intake.team-a"]);
+      // nor may it read the replies of other users
+      const spy = team.subscribe("_INBOX.>");
+      await expect(spy.closed).resolves.toBeInstanceOf(Error);
+    } finally {
+      await team.close();
+    }
   });
 });

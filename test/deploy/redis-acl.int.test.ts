@@ -16,7 +16,7 @@ import { STAGE_NAMES } from "./stage-rights.js";
 // lock and revision bookkeeping.
 
 const REDIS_DIR = join(import.meta.dirname, "../../deploy/redis");
-const USERS = [...STAGE_NAMES, "operator"];
+const USERS = [...STAGE_NAMES, "operator", "console", "notifier"];
 const envName = (u: string) => `BATON_REDIS_PASSWORD_${u.toUpperCase().replace(/-/g, "_")}`;
 const password = (u: string) => `redis-${u}-test-password`;
 

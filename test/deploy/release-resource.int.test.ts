@@ -43,7 +43,7 @@ const accept: Answer = async (body) => {
 
 function serveIntake(answer: Answer): void {
   intake?.unsubscribe();
-  intake = rt.bus.nc.subscribe(rt.bus.subjects.intake, {
+  intake = rt.bus.nc.subscribe(rt.bus.subjects.intakeOf("shop"), { // the Release's own namespace
     callback: (_err, msg) => {
       const body = msg.json<Record<string, unknown>>();
       requests.push(body);

@@ -38,6 +38,8 @@ export const STAGE_RIGHTS: Readonly<Record<StageName, StageRights>> = {
       { group: "", resource: "services", verbs: ["get"] },
       { group: "apps", resource: "deployments", verbs: ["list"] },
       { group: "", resource: "namespaces", verbs: ["get"], clusterScoped: true },
+      // the labels of the Secrets a spec names (bound to the app?): metadata only, resourceNames per overlay
+      { group: "", resource: "secrets", verbs: ["get"] },
       { group: "baton.dev", resource: "releases", verbs: ["get", "list", "watch"] },
       { group: "baton.dev", resource: "releases/status", verbs: ["get", "update", "patch"] },
     ],

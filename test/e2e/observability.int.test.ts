@@ -64,8 +64,10 @@ async function webhookReceiver(): Promise<{ url: string; authorizations: string[
 }
 
 async function given(b: Baton, dbUrl: string): Promise<void> {
-  await b.core.createNamespacedSecret({ namespace: b.ns, body: { metadata: { name: "web-v1-db" }, stringData: { url: dbUrl } } });
-  await b.core.createNamespacedSecret({ namespace: b.ns, body: { metadata: { name: "release-hook" }, stringData: { token: HOOK_TOKEN } } });
+  const bound = { "baton.dev/app": "web" }; // Secrets a release of web may use (issue 22)
+  for (const stage of ["planner", "reaper"] as const) await b.cluster.grantSecrets(stage, ["web-v1-db", "release-hook"]);
+  await b.core.createNamespacedSecret({ namespace: b.ns, body: { metadata: { name: "web-v1-db", labels: bound }, stringData: { url: dbUrl } } });
+  await b.core.createNamespacedSecret({ namespace: b.ns, body: { metadata: { name: "release-hook", labels: bound }, stringData: { token: HOOK_TOKEN } } });
 }
 
 // Pods listen on their own 127.x address; a port other than 8080 keeps them clear of any process
@@ -129,7 +131,7 @@ describe("observability of a release", () => {
     await db.query("CREATE SCHEMA web_v1");
     const hook = await webhookReceiver();
     cleanups.push(() => new Promise((r) => hook.server.close(() => r())));
-    baton = await startBaton();
+    baton = await startBaton({ overrides: { BATON_WEBHOOK_ALLOWED_HOSTS: "127.0.0.1" } });
     await given(baton, db.url.replace("postgres@", `postgres:${DB_PASSWORD}@`));
 
     // When a first release runs, then a second whose caller sent its own trace context

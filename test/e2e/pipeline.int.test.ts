@@ -16,10 +16,10 @@ const SECRET_PASSWORD = "Sup3r-S3cret-pw-4711";
 
 async function given(b: Baton, dbUrl?: string): Promise<void> {
   if (dbUrl) {
-    await b.cluster.grantSecrets("reaper", ["web-v1-db"]);
+    for (const stage of ["planner", "reaper"] as const) await b.cluster.grantSecrets(stage, ["web-v1-db"]); // the planner checks its label
     await b.core.createNamespacedSecret({
       namespace: b.ns,
-      body: { metadata: { name: "web-v1-db" }, stringData: { url: dbUrl } },
+      body: { metadata: { name: "web-v1-db", labels: { "baton.dev/app": "web" } }, stringData: { url: dbUrl } },
     });
   }
 }

@@ -50,7 +50,13 @@ const notArray = anyJson.filter((v) => !Array.isArray(v));
 const intOutside = (min: number, max: number) => fc.oneof(fc.integer({ max: min - 1, min: min - 1_000_000 }), fc.integer({ min: max + 1, max: max + 1_000_000 }), fc.double({ min, max, noNaN: true }).filter((d) => !Number.isInteger(d)), notNumber);
 const badLabel = (re: RegExp, max: number) => fc.oneof(fc.string({ maxLength: 20 }).filter((s) => !re.test(s)), fc.stringMatching(/^[a-z]{64,90}$/).map((s) => s.slice(0, Math.max(max + 1, 64))), fc.constantFrom("", "Web", "-a", "a-", "a_b", "a.b", "a b"), notString);
 const badImage = fc.oneof(fc.constantFrom("", "reg/Web:1", "web::1", "web:", ":1", "web@sha256:xyz", "-web", "web:-1", " web", "http://reg/web:1"), fc.string({ minLength: 513, maxLength: 600 }).map((s) => `a${s.replace(/[^a-z]/g, "a")}`), notString);
-const badPath = fc.oneof(fc.string({ maxLength: 10 }).filter((s) => !s.startsWith("/")), fc.constant(`/${"a".repeat(2048)}`), notString);
+// not a path, too long, or a path that would leave the app (issue 22: `//host`, `/\host`, a tab the URL parser drops, `..` above the root)
+const badPath = fc.oneof(
+  fc.string({ maxLength: 10 }).filter((s) => !s.startsWith("/")),
+  fc.constant(`/${"a".repeat(2048)}`),
+  fc.constantFrom("//169.254.169.254/latest/meta-data", "/\\10.0.0.1/x", "/\t/10.0.0.1/x", "/../x", "/a/%2e%2e/../x"),
+  notString,
+);
 const unknownKey = fc.stringMatching(/^[a-zA-Z_]{1,12}$/).map((k) => `x${k}`);
 
 /** One breakable field: where it is and what makes it bad. */

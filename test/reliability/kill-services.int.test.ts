@@ -122,7 +122,7 @@ describe("kill -9 of a stage in a phase it owns, then a restart", () => {
     const db = await testDatabase(`baton_rel_kill_${process.pid}`);
     try {
       await db.query("CREATE TABLE runs (n int)");
-      await rig.core.createNamespacedSecret({ namespace: "shop", body: { metadata: { name: "echo-db" }, stringData: { url: db.url } } });
+      await rig.core.createNamespacedSecret({ namespace: "shop", body: { metadata: { name: "echo-db", labels: { "baton.dev/app": "echo" } }, stringData: { url: db.url } } });
       // v1 ignores SIGTERM, so the grace timer has pods to force down
       await firstRelease("echo", { template: { spec: { terminationGracePeriodSeconds: 600, containers: [{ name: "app", env: [{ name: "DEMO_IGNORE_SIGTERM", value: "true" }] }] } } });
       const id = await rig.releaseOk(

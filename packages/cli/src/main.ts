@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from "commander";
 import { VERSION } from "@baton/runtime";
+import { consoleCommand } from "./commands/console.js";
 import { abortCommand, promoteCommand } from "./commands/control.js";
 import { dlqCommand, eventsCommand, listCommand, replayCommand, statusCommand } from "./commands/read.js";
 import { releaseCommand } from "./commands/release.js";
@@ -11,7 +12,8 @@ import { reportAndExit } from "./errors.js";
 
 // `baton`: release, follow and debug releases; run the stages and the simulator.
 
-const program = new Command("baton").version(VERSION).description("Release orchestrator for Kubernetes").showHelpAfterError();
+// As a kubectl plugin (`kubectl baton …`, bin/kubectl-baton) the help names itself so.
+const program = new Command(process.env.BATON_PROGRAM_NAME ?? "baton").version(VERSION).description("Release orchestrator for Kubernetes").showHelpAfterError();
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander passes (args…, options, command)
 type Action = (...args: any[]) => Promise<void>;
@@ -70,8 +72,22 @@ program
   .option("--sim", "also start kube-sim, the simulated cluster, in this process")
   .option("--kubeconfig <path>", "with --sim: where to write its kubeconfig; without: the cluster to use")
   .option("--port <n>", "kube-sim's API port (default: any free port)")
+  .option("--console-port <n>", "the console's port on 127.0.0.1", "8081")
+  .option("--no-console", "do not start the console")
+  .option("--insecure-no-auth", "the console without sign-in (local development only; else BATON_CONSOLE_AUTH_FILE)")
   .action(run(devCommand as never));
-program.command("serve <stages...>").description("run the named stages (planner, pod-manager, validator, traffic-switcher, reaper)").action(run(serveCommand as never));
+program
+  .command("serve <services...>")
+  .description("run the named services: stages (planner, pod-manager, validator, traffic-switcher, reaper), console, notifier")
+  .action(run(serveCommand as never));
+program
+  .command("console")
+  .description("the console (web view of every release) on 127.0.0.1; sign-in from BATON_CONSOLE_AUTH_FILE")
+  .option("--port <n>", "port (default 8081, or BATON_CONSOLE_PORT)")
+  .option("--host <address>", "address to listen on", "127.0.0.1")
+  .option("--auth-file <path>", "OIDC provider, static tokens and roles (YAML; or BATON_CONSOLE_AUTH_FILE)")
+  .option("--insecure-no-auth", "start without sign-in: everyone is admin (local development only)")
+  .action(run(consoleCommand as never));
 program
   .command("sim")
   .description("start kube-sim alone and write its kubeconfig")
@@ -89,6 +105,10 @@ program
   .command("demo")
   .description("kube-sim and all stages in this process: v1, then v2 under production traffic, then a v3 that is rolled back")
   .option("--kubeconfig <path>", "where to write kube-sim's kubeconfig")
+  .option("--console-port <n>", "the console's port on 127.0.0.1 (default: any free port)")
+  .option("--no-console", "do not start the console")
+  .option("--hold", "keep kube-sim, the stages and the console up after the summary until Ctrl-C (the default in a terminal)")
+  .option("--no-hold", "exit after the summary")
   .action(exitWith(demoCommand as never));
 
 await program.parseAsync(process.argv);

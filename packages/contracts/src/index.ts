@@ -1,6 +1,22 @@
 // @baton/contracts: the language every part of Baton speaks. Depends on zod only.
 
 export { DNS1035_LABEL, DNS1123_LABEL, IMAGE_REFERENCE, MAX_APP_NAME, RELEASE_ID, imageTag } from "./names.js";
+export { APP_PATH, APP_PATH_DOTS_RULE, APP_PATH_RULE, appPathProblem, sameOrigin } from "./app-path.js";
+export {
+  HOST_ENTRY,
+  SECRET_APP_LABEL,
+  SECRET_BINDING_RULE,
+  WEBHOOK_HOST_RULE,
+  grantedByConfig,
+  hostAllowed,
+  secretBindingProblem,
+  secretBindingRefusal,
+  secretUses,
+  webhookHostProblem,
+  webhookRefusal,
+  webhookRefusals,
+} from "./references.js";
+export type { HostAllowList, SecretBinding, SecretUse } from "./references.js";
 export { formatPath, reasonsFromZod } from "./reasons.js";
 export type { Reason } from "./reasons.js";
 export {
@@ -47,3 +63,22 @@ export { jsonSchemas } from "./json-schema.js";
 export type { SchemaFile } from "./json-schema.js";
 export { DEFAULT_DEADLINES, isDeadlinePhase, phaseDeadlineSeconds } from "./deadlines.js";
 export type { DeadlineDefaults } from "./deadlines.js";
+export type {
+  ActionRequest,
+  ActionResponse,
+  ApiError,
+  AppHistory,
+  AttentionReason,
+  ConsoleAction,
+  ConsoleEvent,
+  ConsoleMe,
+  ConsoleRole,
+  ConsoleSignIn,
+  DeadLetterView,
+  PodView,
+  PodsView,
+  ReleaseDetail,
+  ReleaseList,
+  ReleaseSummary,
+  StreamMessage,
+} from "./console.js";

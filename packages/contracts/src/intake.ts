@@ -33,6 +33,11 @@ export type IntakeResult = { ok: true; request: IntakeRequest } | { ok: false; r
 export interface IntakePolicy {
   /** Namespaces releases may target; "*" allows any but the forbidden ones. */
   readonly allowedNamespaces: readonly string[] | "*";
+  /**
+   * The intake subject the request came on, when it names a namespace (`<prefix>.intake.<ns>`):
+   * the request may release into that namespace only (NATS permissions decide who may publish there).
+   */
+  readonly subject?: { readonly name: string; readonly namespace: string };
 }
 
 /** Parses one intake message: size, JSON, envelope, spec, namespace policy — every reason at once. */
@@ -74,6 +79,9 @@ function parseBody(body: Record<string, unknown>, policy: IntakePolicy, tracepar
 
 /** Why a namespace may not be released to, or undefined when it may. */
 export function namespaceRefusal(namespace: string, policy: IntakePolicy): Reason | undefined {
+  if (policy.subject !== undefined && namespace !== policy.subject.namespace) {
+    return reason("namespace", `must be "${policy.subject.namespace}" (the namespace of the intake subject ${policy.subject.name})`);
+  }
   if (FORBIDDEN_NAMESPACES.has(namespace)) {
     return reason("namespace", `must not be a system namespace ("${namespace}" is never allowed)`);
   }

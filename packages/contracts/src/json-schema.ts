@@ -24,7 +24,7 @@ export function jsonSchemas(): SchemaFile[] {
       IntakeBody,
       "intake-body.schema.json",
       "Baton intake body",
-      "Publish on NATS subject baton.intake: the release spec, plus an optional releaseId (idempotency key).",
+      "Publish on NATS subject baton.intake.<namespace> (or the plain baton.intake, when the installation answers it): the release spec, plus an optional releaseId (idempotency key).",
     ),
     toSchema(ReleaseSpec, "release-spec.schema.json", "Baton release spec", "The configuration a release carries."),
   ];

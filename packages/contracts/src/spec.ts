@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { APP_PATH, APP_PATH_RULE, appPathProblem } from "./app-path.js";
 import { DNS1035_LABEL, DNS1123_LABEL, IMAGE_REFERENCE, MAX_APP_NAME, MAX_IMAGE_REFERENCE, RELEASE_ID } from "./names.js";
 
 // The release spec: the configuration a release carries. Field names are a public contract
@@ -16,7 +17,16 @@ function DNS1123_SUBDOMAIN(): RegExp {
   return /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 }
 
-const HttpPath = z.string().startsWith("/", "must start with '/'").max(2048);
+/** A request path on the app under test: origin-relative (see app-path.ts). */
+const HttpPath = z
+  .string()
+  .max(2048)
+  .regex(APP_PATH, APP_PATH_RULE)
+  .superRefine((path, ctx) => {
+    if (!APP_PATH.test(path)) return; // the regex has said it
+    const problem = appPathProblem(path);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, input: path });
+  });
 
 export const TestCheck = z.strictObject({
   name: z.string().min(1).max(63),

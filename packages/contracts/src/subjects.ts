@@ -4,6 +4,14 @@ import { eventToken, type EventName } from "./events.js";
 // the release id — `<prefix>.evt.<type>.<namespace>.<app>.<releaseId>` — so a consumer filters by
 // type (one stage's input) and a replay by release or by app, each with one filter subject (the
 // NATS 2.9 servers here take one filter per consumer; 2.10+ would allow several).
+//
+// Authorization is NATS' own: the intake subject of a namespace is `<prefix>.intake.<namespace>`,
+// and promote / abort are events on `<prefix>.evt.{promotion_approved,abort_requested}.<namespace>.…`,
+// so a NATS user allowed to publish only `baton.intake.team-a` and
+// `baton.evt.{promotion_approved,abort_requested}.team-a.>` releases, promotes and aborts in team-a
+// alone (deploy/nats/accounts.conf). The stages act only on what an event's subject names. The
+// plain `<prefix>.intake` (any namespace) serves single-tenant installs; BATON_PLAIN_INTAKE=false
+// turns it off. `<prefix>.intake.>` captures every namespaced intake subject (a stream can hold them).
 
 /** The public intake subject (with the default prefix): any system publishes a release request here. */
 export const INTAKE_SUBJECT = "baton.intake";
@@ -14,7 +22,14 @@ export const NO_NAME = "_";
 
 export interface Subjects {
   readonly prefix: string;
+  /** The plain intake: a release into any namespace (single-tenant installs). */
   readonly intake: string;
+  /** Every namespace's intake subject: `<prefix>.intake.>`. */
+  readonly allIntakes: string;
+  /** The intake of one namespace: `<prefix>.intake.<namespace>`. */
+  intakeOf(namespace: string): string;
+  /** The namespace an intake subject names: null for the plain one, undefined for one that is not an intake subject of one namespace. */
+  intakeNamespace(subject: string): string | null | undefined;
   readonly eventsStream: string;
   readonly dlqStream: string;
   readonly allEvents: string;
@@ -36,6 +51,13 @@ export function subjects(prefix: string = DEFAULT_PREFIX): Subjects {
   return {
     prefix,
     intake: `${prefix}.intake`,
+    allIntakes: `${prefix}.intake.>`,
+    intakeOf: (namespace) => `${prefix}.intake.${namespace}`,
+    intakeNamespace: (subject) => {
+      if (subject === `${prefix}.intake`) return null;
+      const rest = subject.startsWith(`${prefix}.intake.`) ? subject.slice(prefix.length + 8) : "";
+      return rest === "" || rest.includes(".") ? undefined : rest;
+    },
     eventsStream: `${stream}_EVENTS`,
     dlqStream: `${stream}_DLQ`,
     allEvents: `${prefix}.evt.>`,

@@ -128,7 +128,7 @@ describe("intake", () => {
         "port: must be at most 65535",
         'promotion: must be one of "auto", "manual"',
         "surprise: unknown field (not part of the release spec)",
-        "validation.tests[0].request.path: must start with '/'",
+        'validation.tests[0].request.path: must be a path on the app (start with one "/", no "//", "\\" or scheme)',
       ]),
     );
   });

@@ -28,6 +28,8 @@ export interface BusOptions {
   readonly credsFile?: string;
   readonly user?: string;
   readonly password?: string;
+  /** Prefix of this connection's reply subjects (default `_INBOX`): a team's user may subscribe to its own only. */
+  readonly inboxPrefix?: string;
   readonly dedupWindowMs?: number;
   readonly retentionDays?: number;
   /** JetStream replicas of the streams (3 in production). */
@@ -66,6 +68,7 @@ export class Bus {
         // No Error (with its captured stack) made up front for every request — a JetStream publish is
         // one — in case it fails: that was ~2% of a stage's CPU; failures still say what failed.
         noAsyncTraces: true,
+        ...(opts.inboxPrefix === undefined ? {} : { inboxPrefix: opts.inboxPrefix }),
         ...(opts.user === undefined ? {} : { user: opts.user, pass: opts.password ?? "" }),
         ...(opts.credsFile === undefined ? {} : await credsAuth(opts.credsFile)),
       });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DEFAULT_PREFIX } from "@baton/contracts";
+import { DEFAULT_PREFIX, DNS1035_LABEL, DNS1123_LABEL, HOST_ENTRY, type SecretBinding } from "@baton/contracts";
 import { ConfigError } from "./errors.js";
 
 // Configuration is read once from the environment by a zod schema into a frozen object that is
@@ -12,12 +12,43 @@ const namespaces = z
   .default("*")
   .transform((s) => (s.trim() === "*" ? ("*" as const) : s.split(",").map((x) => x.trim()).filter(Boolean)));
 
+const list = (s: string) => s.split(",").map((x) => x.trim()).filter(Boolean);
+
+/** "*" (any host), or a comma-separated list of "host", "host:port", "*.domain"; unset: none. */
+const webhookHosts = z
+  .string()
+  .default("")
+  .transform((s, ctx) => {
+    if (s.trim() === "*") return "*" as const;
+    const entries = list(s.toLowerCase());
+    for (const e of entries.filter((x) => !HOST_ENTRY.test(x))) {
+      ctx.addIssue({ code: "custom", message: `"${e}" is not a host, host:port or *.domain` });
+    }
+    return entries;
+  });
+
+/** Comma-separated "<namespace>/<app>:<secret>": releases of that app may use that Secret. */
+const secretBindings = z
+  .string()
+  .default("")
+  .transform((s, ctx) =>
+    list(s).flatMap((entry): SecretBinding[] => {
+      const [, namespace = "", app = "", secret = ""] = /^([^/]+)\/([^:]+):(.+)$/.exec(entry) ?? [];
+      if (DNS1123_LABEL.test(namespace) && DNS1035_LABEL.test(app) && SECRET_NAME.test(secret)) return [{ namespace, app, secret }];
+      ctx.addIssue({ code: "custom", message: `"${entry}" must be <namespace>/<app>:<secret>` });
+      return [];
+    }),
+  );
+const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
 export const ConfigSchema = z.object({
   BATON_NATS_URL: z.string().default("nats://127.0.0.1:4222"),
   /** A NATS credentials file (one NATS user per stage in production; see deploy/nats). */
   BATON_NATS_CREDS: z.string().optional(),
   BATON_NATS_USER: z.string().optional(),
   BATON_NATS_PASSWORD: z.string().optional(),
+  /** Prefix of the connection's reply subjects (default `_INBOX`): a per-team NATS user may read only its own replies. */
+  BATON_NATS_INBOX_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, "must be one subject token (letters, digits, '_' or '-')").optional(),
   BATON_REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
   /** Prefix of every subject, stream and Redis key: one installation per prefix. */
   BATON_PREFIX: z.string().regex(/^[a-z][a-z0-9_-]*$/, "must match [a-z][a-z0-9_-]*").default(DEFAULT_PREFIX),
@@ -28,6 +59,22 @@ export const ConfigSchema = z.object({
   BATON_HTTP_HOST: z.string().default("0.0.0.0"),
   /** Namespaces releases may target: "*" (any but kube-system & co.) or a comma-separated list. */
   BATON_ALLOWED_NAMESPACES: namespaces,
+  /**
+   * Hosts post-release webhooks may call: "*" (any), or a comma-separated list of "host",
+   * "host:port" and "*.domain". Unset: none (a spec with a webhook is rejected).
+   */
+  BATON_WEBHOOK_ALLOWED_HOSTS: webhookHosts,
+  /**
+   * Secrets a release may use beyond those labelled `baton.dev/app: <app>`: comma-separated
+   * "<namespace>/<app>:<secret>" (for a Secret several apps share).
+   */
+  BATON_SECRET_BINDINGS: secretBindings,
+  /**
+   * Whether the planner also answers the plain `<prefix>.intake` (a release into any allowed
+   * namespace) besides `<prefix>.intake.<namespace>`. Off in a multi-tenant install, where NATS
+   * permissions on the namespaced subjects say who may release where.
+   */
+  BATON_PLAIN_INTAKE: z.stringbool().default(true),
   /** How the validator reaches a Service: cluster DNS (in-cluster) or its load-balancer address. */
   BATON_SERVICE_ADDRESS: z.enum(["cluster-dns", "load-balancer"]).default("cluster-dns"),
   BATON_CLUSTER_DOMAIN: z.string().default("cluster.local"),

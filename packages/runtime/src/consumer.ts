@@ -28,10 +28,13 @@ export interface Delivery {
 
 export interface ConsumerSpec {
   readonly stage: string;
-  readonly event: EventName;
+  /** The event type read ("unknown" with `from`, for messages that are not release events). */
+  readonly event: EventName | "unknown";
   readonly concurrency: number;
   readonly maxDeliver: number;
   readonly ackWaitMs: number;
+  /** Another stream, filter and durable than the event type's (the notifier follows the dead letters). */
+  readonly from?: { readonly stream: string; readonly filter: string; readonly durable: string };
 }
 
 export interface Consumption {
@@ -62,13 +65,13 @@ export async function consume(
   handle: (d: Delivery) => Promise<Outcome>,
   hooks: ConsumeHooks,
 ): Promise<Consumption> {
-  const stream = bus.subjects.eventsStream;
-  const durable = durableName(spec.stage, spec.event, bus);
+  const stream = spec.from?.stream ?? bus.subjects.eventsStream;
+  const durable = spec.from?.durable ?? (spec.event === "unknown" ? `${spec.stage}--unknown` : durableName(spec.stage, spec.event, bus));
   const config = {
     durable_name: durable,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    filter_subject: bus.subjects.ofType(spec.event),
+    filter_subject: spec.from?.filter ?? (spec.event === "unknown" ? bus.subjects.allEvents : bus.subjects.ofType(spec.event)),
     // The server's own limit is a backstop one above ours: we dead-letter at maxDeliver ourselves.
     max_deliver: spec.maxDeliver + 1,
     ack_wait: nanos(spec.ackWaitMs),

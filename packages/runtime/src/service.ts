@@ -41,6 +41,7 @@ export async function openRuntime(config: Config, opts: OpenOptions): Promise<Op
     manageStreams: config.BATON_MANAGE_STREAMS,
     ...(config.BATON_NATS_CREDS === undefined ? {} : { credsFile: config.BATON_NATS_CREDS }),
     ...(config.BATON_NATS_USER === undefined ? {} : { user: config.BATON_NATS_USER, password: config.BATON_NATS_PASSWORD ?? "" }),
+    ...(config.BATON_NATS_INBOX_PREFIX === undefined ? {} : { inboxPrefix: config.BATON_NATS_INBOX_PREFIX }),
     logger: log,
   });
   let redis: Redis;
@@ -171,11 +172,15 @@ export async function startServices(
  * SIGINT, finishing in-flight messages. A bad configuration or an unreachable dependency prints
  * one clear line and exits 2.
  */
-export async function runMain(modules: readonly ServiceModule[], config?: Config): Promise<ServiceHandle> {
+export async function runMain(
+  modules: readonly ServiceModule[],
+  config?: Config,
+  opts: Omit<StartOptions, "config" | "stages" | "extra" | "name"> = {},
+): Promise<ServiceHandle> {
   const name = modules.map((m) => m.name).join("+");
   let handle: ServiceHandle;
   try {
-    handle = await startServices(config ?? loadConfig(), modules);
+    handle = await startServices(config ?? loadConfig(), modules, opts);
   } catch (err) {
     const text = err instanceof ConfigError || err instanceof BatonError ? err.message : messageOf(err);
     process.stderr.write(`baton ${name}: ${text}\n`);

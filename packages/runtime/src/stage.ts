@@ -6,7 +6,7 @@ import { fencedBy } from "./store.js";
 import { inSpan, traceIdOf } from "./tracing.js";
 
 // A stage is a set of handlers, one per event type it consumes. For each message the runner
-// parses the event, records it into the release's state, and calls the handler only when this
+// parses the event, checks that the subject names the event's release, records it into the release's state, and calls the handler only when this
 // event is the latest thing that happened to the release — so a duplicate, a late event or one the
 // state machine refuses changes nothing. The handler acts (idempotent steps) and emits.
 
@@ -82,6 +82,11 @@ async function runHandler(rt: Runtime, stage: Stage, name: EventName, handler: H
   const event = parsed.value;
   if (event.name !== name) return terminal(`expected ${name}, got ${event.name} on ${d.msg.subject}`);
   const { releaseId, app, namespace } = event.data;
+  // NATS permissions authorize subjects (a team may publish abort_requested.<its namespace>.>): an
+  // event acts only on the release its subject names, whatever its data claims.
+  if (d.msg.subject !== rt.bus.subjects.event(name, namespace, app, releaseId)) {
+    return terminal(`the subject ${d.msg.subject} does not name the event's release (${namespace ?? "_"}/${app ?? "_"} ${releaseId}): not applied`);
+  }
   const traceId = traceIdOf(event.traceparent);
   const log = rt.log.child({ stage, releaseId, eventId: event.id, event: name, attempt: d.attempt, app, namespace, ...(traceId ? { traceId } : {}) });
   // The app's lock is read alongside (one round trip with the state's, pipelined): the event was

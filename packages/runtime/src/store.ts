@@ -101,6 +101,19 @@ export class ReleaseStore {
     return this.read(this.keys.tag(event.data.namespace, event.data.app), event.data.releaseId);
   }
 
+  /**
+   * The release's state with this event applied, for readers that follow the stream (the console,
+   * the notifier): as stored when it is; else as the reducer makes it — whoever published the event
+   * records it right after the publish, so a reader can be a moment ahead of Redis. Null when the
+   * release has no state and the event cannot start one.
+   */
+  async stateWith(event: AnyEvent): Promise<ReleaseState | null> {
+    const stored = (await this.getOf(event))?.state;
+    if (stored?.applied.includes(event.id)) return stored;
+    const r = transition(stored, event);
+    return r.kind === "refused" ? (stored ?? null) : r.state;
+  }
+
   private remember(releaseId: string, tag: string): void {
     if (this.tags.size >= TAG_CACHE_SIZE) this.tags.delete(this.tags.keys().next().value as string);
     this.tags.set(releaseId, tag);

@@ -62,6 +62,8 @@ describe("a stage on the real bus", () => {
       }, 5000);
       expect(state.outcome?.failures).toEqual([{ name: "validating-deadline", expected: "done within 1s", got: "still waiting" }]);
       expect(state.lastEvent).toBe("DeadlineExceeded");
+      // the state is stored before the handler runs (arming rolling_back's deadline in between)
+      await waitFor("the pod-manager's handler", async () => seen.length > 0);
       expect(seen).toEqual(["validating"]);
     } finally {
       await pump.stop();

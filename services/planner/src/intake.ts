@@ -1,11 +1,13 @@
-import { makeEvent, parseIntake, type Reason, type ReleaseSpec } from "@baton/contracts";
+import { makeEvent, parseIntake, type IntakePolicy, type IntakeResult, type Reason, type ReleaseSpec } from "@baton/contracts";
 import { continueTrace, emit, messageOf, newReleaseId, type Bus, type Component, type Runtime } from "@baton/runtime";
 import type { PlannerOptions } from "./options.js";
 
-// The public intake: core NATS request/reply on `<prefix>.intake`, one queue group shared by
-// every planner replica. Any system sends a release request (a bare body or a CloudEvent) and
-// gets the release id, or every reason for refusing it, at once. Bad input never throws out of
-// here and never stops the service.
+// The public intake: core NATS request/reply on `<prefix>.intake.<namespace>` (a release into that
+// namespace only: NATS permissions on the subject say who may release where) and, unless
+// BATON_PLAIN_INTAKE=false, on the plain `<prefix>.intake` (any allowed namespace); one queue group
+// shared by every planner replica. Any system sends a release request (a bare body or a
+// CloudEvent) and gets the release id, or every reason for refusing it, at once. Bad input never
+// throws out of here and never stops the service.
 
 /** What the intake answers; packages/cli (IntakeReply) parses this shape. */
 export type IntakeReply =
@@ -20,20 +22,23 @@ export const REQUESTED_BY_HEADER = "Baton-Requested-By";
 
 /** Starts answering intake requests; stop() drains the subscription (in-flight requests finish). */
 export async function startIntake(rt: Runtime, opts: PlannerOptions): Promise<Component> {
-  const sub = rt.bus.serve(rt.bus.subjects.intake, INTAKE_QUEUE, (msg) => handleIntake(rt, opts, msg), rt.log);
-  await rt.bus.nc.flush(); // the server knows the subscription before we say we are listening
-  rt.log.info({ subject: rt.bus.subjects.intake, queue: INTAKE_QUEUE }, "intake listening");
+  const { intake, allIntakes } = rt.bus.subjects;
+  const subjects = opts.plainIntake ? [allIntakes, intake] : [allIntakes];
+  const subs = subjects.map((subject) => rt.bus.serve(subject, INTAKE_QUEUE, (msg) => handleIntake(rt, opts, msg), rt.log));
+  await rt.bus.nc.flush(); // the server knows the subscriptions before we say we are listening
+  rt.log.info({ subjects, queue: INTAKE_QUEUE }, "intake listening");
   return {
     name: "intake",
     async stop() {
-      if (!sub.isClosed()) await sub.drain().catch(() => sub.unsubscribe());
+      await Promise.all(subs.map((sub) => (sub.isClosed() ? undefined : sub.drain().catch(() => sub.unsubscribe()))));
     },
   };
 }
 
 /** Answers one intake message. */
 export async function handleIntake(rt: Runtime, opts: PlannerOptions, msg: Msg): Promise<IntakeReply> {
-  const parsed = parseIntake(msg.data, { allowedNamespaces: opts.allowedNamespaces });
+  const policy = intakePolicy(rt, opts, msg.subject);
+  const parsed = policy === undefined ? subjectRefused(rt, msg.subject) : parseIntake(msg.data, policy);
   const headerTrace = header(msg, "traceparent");
   const requestedBy = requestedByOf(header(msg, REQUESTED_BY_HEADER));
   if (!parsed.ok) {
@@ -90,6 +95,19 @@ async function safely(rt: Runtime, releaseId: string, fn: () => Promise<IntakeRe
     rt.log.error({ err, releaseId }, "intake: could not record the request");
     return { ok: false, releaseId, error: `the request could not be recorded, try again: ${messageOf(err)}` };
   }
+}
+
+/** The namespace policy, narrowed to the subject's namespace when it names one; undefined for a subject that names none. */
+function intakePolicy(rt: Runtime, opts: PlannerOptions, subject: string): IntakePolicy | undefined {
+  const namespace = rt.bus.subjects.intakeNamespace(subject);
+  if (namespace === undefined) return undefined;
+  return namespace === null ? { allowedNamespaces: opts.allowedNamespaces } : { allowedNamespaces: opts.allowedNamespaces, subject: { name: subject, namespace } };
+}
+
+/** `<prefix>.intake.a.b` (captured by `<prefix>.intake.>`): no namespace has that subject. */
+function subjectRefused(rt: Runtime, subject: string): IntakeResult {
+  const rule = `must be ${rt.bus.subjects.intakeOf("<namespace>")}`;
+  return { ok: false, refusal: { reasons: [{ path: "(subject)", rule, message: `(subject) ${subject}: ${rule}` }], releaseId: undefined, app: null, namespace: null } };
 }
 
 function header(msg: Msg, name: string): string | undefined {

@@ -4,8 +4,19 @@ import type { Config } from "@baton/runtime";
 export interface PlannerOptions {
   /** Namespaces releases may target ("*": any but kube-system & co.). */
   readonly allowedNamespaces: Config["BATON_ALLOWED_NAMESPACES"];
+  /** Hosts post-release webhooks may call ("*": any; empty: none). */
+  readonly webhookHosts: Config["BATON_WEBHOOK_ALLOWED_HOSTS"];
+  /** Secrets granted to apps beyond their `baton.dev/app` label. */
+  readonly secretBindings: Config["BATON_SECRET_BINDINGS"];
+  /** Whether the plain intake subject (any namespace) is answered, besides `<prefix>.intake.<namespace>`. */
+  readonly plainIntake: boolean;
 }
 
 export function plannerOptions(config: Config): PlannerOptions {
-  return { allowedNamespaces: config.BATON_ALLOWED_NAMESPACES };
+  return {
+    allowedNamespaces: config.BATON_ALLOWED_NAMESPACES,
+    webhookHosts: config.BATON_WEBHOOK_ALLOWED_HOSTS,
+    secretBindings: config.BATON_SECRET_BINDINGS,
+    plainIntake: config.BATON_PLAIN_INTAKE,
+  };
 }

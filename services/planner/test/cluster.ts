@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AppsV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { startKubeSim, type AuditEntry, type KubeSim } from "@baton/kube-sim";
-import { revisionSelector } from "@baton/runtime";
+import { LABEL_APP, LABEL_MANAGED_BY, MANAGED_BY, revisionSelector } from "@baton/runtime";
 
 export interface Cluster {
   readonly sim: KubeSim;
@@ -35,13 +35,23 @@ export async function startCluster(...namespaces: string[]): Promise<Cluster> {
   };
 }
 
-/** An app already live at `rev`: its Deployment `<app>-<rev>` and the production Service selecting it. */
-export async function liveRevision(c: Cluster, ns: string, app: string, rev: number): Promise<void> {
+/**
+ * An app already live at `rev`, as Baton leaves it: its Deployment `<app>-<rev>` and the production
+ * Service selecting it (`madeBy: null` on either: without Baton's ownership label, a team's own).
+ */
+export async function liveRevision(
+  c: Cluster,
+  ns: string,
+  app: string,
+  rev: number,
+  madeBy: { deployment?: null; service?: null } = {},
+): Promise<void> {
   const labels = revisionSelector(app, rev);
+  const baton = { [LABEL_MANAGED_BY]: MANAGED_BY };
   await c.apps.createNamespacedDeployment({
     namespace: ns,
     body: {
-      metadata: { name: `${app}-${rev}`, namespace: ns, labels },
+      metadata: { name: `${app}-${rev}`, namespace: ns, labels: madeBy.deployment === null ? labels : { ...labels, ...baton } },
       spec: {
         replicas: 1,
         selector: { matchLabels: labels },
@@ -51,7 +61,10 @@ export async function liveRevision(c: Cluster, ns: string, app: string, rev: num
   });
   await c.core.createNamespacedService({
     namespace: ns,
-    body: { metadata: { name: app, namespace: ns }, spec: { selector: labels, ports: [{ port: 8080, targetPort: 8080 }] } },
+    body: {
+      metadata: { name: app, namespace: ns, labels: madeBy.service === null ? { team: "shop" } : { [LABEL_APP]: app, ...baton } },
+      spec: { selector: labels, ports: [{ port: 8080, targetPort: 8080 }] },
+    },
   });
 }
 

@@ -1,6 +1,5 @@
 import type { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
-import type { Metrics } from "@baton/runtime";
-import type { PodWatchHub } from "./pod-watch.js";
+import type { Metrics, PodWatchHub } from "@baton/runtime";
 
 /** What the pod-manager's handlers and steps work with (made once by the service module). */
 export interface PodManagerDeps {

@@ -1,9 +1,8 @@
 // @baton/pod-manager: brings the new revision up (Deployment + preview Service), reports PodsLive
 // or PodsFailed, and tears the revision down when the release rolls back.
 import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
-import { createLogger, loadKubeConfig, type ServiceModule } from "@baton/runtime";
+import { PodWatchHub, createLogger, loadKubeConfig, type ServiceModule } from "@baton/runtime";
 import type { PodManagerDeps } from "./deps.js";
-import { PodWatchHub } from "./pod-watch.js";
 import { podManagerStage } from "./stage.js";
 
 export const podManagerService: ServiceModule = {
@@ -30,9 +29,6 @@ export const podManagerService: ServiceModule = {
 };
 
 export { podManagerStage } from "./stage.js";
-export { PodWatchHub } from "./pod-watch.js";
-export type { PodWatchOptions } from "./pod-watch.js";
-export type { PodListener } from "./pod-watch.js";
 export type { PodManagerDeps, Target } from "./deps.js";
 export { podTemplateFor, mergeOver } from "./steps/pod-template.js";
 export { failureReason, summarize } from "./steps/pod-status.js";

@@ -4,9 +4,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { CoreV1Api, type V1Pod } from "@kubernetes/client-node";
 import { startKubeSim, type KubeSim } from "@baton/kube-sim";
-import { createLogger, createMetrics, loadKubeConfig, type Metrics } from "@baton/runtime";
+import { PodWatchHub, createLogger, createMetrics, loadKubeConfig, type Metrics } from "@baton/runtime";
 import { waitFor } from "@baton/runtime/testing";
-import { PodWatchHub } from "@baton/pod-manager";
 
 // The shared pod watch guards itself: a watch the server never ends is restarted from where it
 // was, and the cache is listed again from time to time, so neither a silently dead connection nor a

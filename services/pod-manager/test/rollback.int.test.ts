@@ -55,7 +55,7 @@ describe("rollback", () => {
     await h.core.createNamespacedService({
       namespace: NS,
       body: {
-        metadata: { name: "first", labels: { [LABEL_MANAGED_BY]: "baton" } },
+        metadata: { name: "first", labels: { [LABEL_APP]: "first", [LABEL_MANAGED_BY]: "baton" } },
         spec: { selector: { [LABEL_APP]: "first", [LABEL_REVISION]: "1" }, ports: [{ port: 8080, targetPort: 8080 }] },
       },
     });

@@ -15,7 +15,13 @@ export const reaperService: ServiceModule = {
     } catch (err) {
       throw new ConfigError([`KUBECONFIG: cannot load a kubeconfig (${config.KUBECONFIG ?? "default locations"}): ${messageOf(err)}`]);
     }
-    const deps = { apps: kc.makeApiClient(AppsV1Api), core: kc.makeApiClient(CoreV1Api), fetch: globalThis.fetch };
+    const deps = {
+      apps: kc.makeApiClient(AppsV1Api),
+      core: kc.makeApiClient(CoreV1Api),
+      fetch: globalThis.fetch,
+      webhookHosts: config.BATON_WEBHOOK_ALLOWED_HOSTS,
+      secretBindings: config.BATON_SECRET_BINDINGS,
+    };
     return { stages: [reaperStage(deps)] };
   },
 };

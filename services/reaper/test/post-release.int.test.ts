@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { encodeEvent } from "@baton/contracts";
 import {
   APP, NS, eventOf, eventsOf, givenRelease, givenRevision, givenSecret, podsOf, startReceiver, startWorld, streamText,
@@ -177,5 +178,70 @@ describe("reaper: post-release activities", () => {
     expect(w.logs.lines.filter((l) => l.includes("post-release activity drop-v1-schema: done"))).toHaveLength(1);
     expect(eventOf(events, "ReleaseCompleted").data.previousRevision).toBe(1);
     await expect(w.apps.readNamespacedDeployment({ name: `${APP}-1`, namespace: NS })).rejects.toMatchObject({ code: 404 });
+  });
+});
+
+describe("reaper: Secrets bound to the app, checked again when read (issue 22, item 2)", () => {
+  test("a database Secret whose label was taken off after the plan is not read for SQL: nothing runs, the activity names the Secret and the rule", async () => {
+    const g = await givenRelease(w, "rel-unbound-db", {
+      revision: 2,
+      previousRevision: 1,
+      spec: { shutdown: fast, postRelease: [{ name: "drop-v1-schema", sql: { connectionSecretRef: SECRET_REF, statements: ["DROP SCHEMA web_v1 CASCADE"] } }] },
+    });
+    await w.core.patchNamespacedSecret(
+      { name: SECRET_REF.name, namespace: NS, body: { metadata: { labels: { "baton.dev/app": null } } } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
+
+    await g.publishSwitch();
+    const end = await waitForEnd(w, g.releaseId);
+
+    expect(end.phase).toBe("completed");
+    expect(await schemaExists()).toBe(true);
+    // not even connected to: the journal table the reaper creates on connecting is not there
+    expect((await db.query("SELECT to_regclass('baton_post_release_journal') AS t")).rows).toEqual([{ t: null }]);
+    expect(end.postRelease).toMatchObject([{ name: "drop-v1-schema", kind: "sql", ok: false }]);
+    expect(end.postRelease[0]?.detail).toMatch(/^Secret shop\/web-v1-db is not bound to any app; a release may use only Secrets bound to its app: label it baton\.dev\/app=web, or grant it in BATON_SECRET_BINDINGS \(shop\/web:web-v1-db\)$/);
+    await expectNoSecretLeaked();
+  });
+
+  test("another app's token is not sent: the webhook is not called, and the activity names the Secret and the rule", async () => {
+    receiver = await startReceiver();
+    await givenSecret(w, "billing-token", { token: TOKEN }, "billing");
+    const g = await givenRelease(w, "rel-unbound-token", {
+      revision: 2,
+      previousRevision: 1,
+      spec: { shutdown: fast, postRelease: [{ name: "notify", webhook: { url: receiver.url, bearerTokenSecretRef: { name: "billing-token", key: "token" } } }] },
+    });
+
+    await g.publishSwitch();
+    const end = await waitForEnd(w, g.releaseId);
+
+    expect(end.phase).toBe("completed");
+    expect(receiver.received).toEqual([]);
+    expect(end.postRelease[0]).toMatchObject({ name: "notify", ok: false });
+    expect(end.postRelease[0]?.detail).toBe(
+      'Secret shop/billing-token is bound to app "billing", not "web"; a release may use only Secrets bound to its app: label it baton.dev/app=web, or grant it in BATON_SECRET_BINDINGS (shop/web:billing-token)',
+    );
+    await expectNoSecretLeaked();
+  });
+
+  test("BATON_SECRET_BINDINGS grants an unlabelled Secret to the app", async () => {
+    await w.stop();
+    w = await startWorld({ BATON_SECRET_BINDINGS: `${NS}/${APP}:shared-db` });
+    await givenSecret(w, "shared-db", { url: withPassword(db.url, PASSWORD) }, null);
+    await givenRevision(w, 1, { replicas: 1 });
+    await givenRevision(w, 2, { replicas: 1 });
+    const g = await givenRelease(w, "rel-granted", {
+      revision: 2,
+      previousRevision: 1,
+      spec: { shutdown: fast, postRelease: [{ name: "drop-v1-schema", sql: { connectionSecretRef: { name: "shared-db", key: "url" }, statements: ["DROP SCHEMA web_v1 CASCADE"] } }] },
+    });
+
+    await g.publishSwitch();
+    const end = await waitForEnd(w, g.releaseId);
+
+    expect(end.postRelease).toMatchObject([{ name: "drop-v1-schema", ok: true }]);
+    expect(await schemaExists()).toBe(false);
   });
 });

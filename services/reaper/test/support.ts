@@ -34,7 +34,13 @@ export async function startWorld(overrides: Record<string, string | number> = {}
   const dir = await mkdtemp(join(tmpdir(), "baton-reaper-"));
   const kubeconfig = join(dir, "kubeconfig");
   await sim.writeKubeconfig(kubeconfig);
-  const config = testConfig({ KUBECONFIG: kubeconfig, BATON_SERVICE_ADDRESS: "load-balancer", BATON_TIMER_POLL_MS: 5, ...overrides });
+  const config = testConfig({
+    KUBECONFIG: kubeconfig,
+    BATON_SERVICE_ADDRESS: "load-balancer",
+    BATON_TIMER_POLL_MS: 5,
+    BATON_WEBHOOK_ALLOWED_HOSTS: "127.0.0.1", // the test receivers
+    ...overrides,
+  });
   const logs = captureLogs("reaper", "debug");
   const rt = await openTestRuntime("observer", config, createLogger({ service: "observer", level: "silent" }));
   const service = await startServices(config, [reaperService], { log: logs.logger, http: false });
@@ -55,6 +61,8 @@ export async function startWorld(overrides: Record<string, string | number> = {}
 }
 
 export interface RevisionOptions {
+  /** null: without Baton's ownership label, as a team's own Deployment. */
+  readonly madeBy?: null;
   readonly replicas?: number;
   readonly env?: Record<string, string>;
   readonly terminationGracePeriodSeconds?: number;
@@ -68,7 +76,7 @@ export async function givenRevision(w: World, revision: number, opts: RevisionOp
   await w.apps.createNamespacedDeployment({
     namespace: NS,
     body: {
-      metadata: { name: `${APP}-${revision}`, labels },
+      metadata: { name: `${APP}-${revision}`, labels: opts.madeBy === null ? labels : { ...labels, "app.kubernetes.io/managed-by": "baton" } },
       spec: {
         replicas,
         selector: { matchLabels: labels },
@@ -197,8 +205,10 @@ export function withPassword(url: string, password: string): string {
   return url.replace("postgres@", `postgres:${encodeURIComponent(password)}@`);
 }
 
-export async function givenSecret(w: World, name: string, data: Record<string, string>): Promise<void> {
-  await w.core.createNamespacedSecret({ namespace: NS, body: { metadata: { name }, stringData: data } });
+/** A Secret in the app's namespace, bound to `boundTo` (label baton.dev/app; default the app, null: unbound). */
+export async function givenSecret(w: World, name: string, data: Record<string, string>, boundTo: string | null = APP): Promise<void> {
+  const labels = boundTo === null ? undefined : { "baton.dev/app": boundTo };
+  await w.core.createNamespacedSecret({ namespace: NS, body: { metadata: { name, ...(labels ? { labels } : {}) }, stringData: data } });
 }
 
 // A webhook receiver: records every request; answers with the statuses given, then 204.
@@ -215,8 +225,18 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-/** `echoAuth`: error answers echo the Authorization header back, as careless servers do. */
-export async function startReceiver(statuses: number[] = [], opts: { echoAuth?: boolean; always?: number; hang?: boolean } = {}): Promise<Receiver> {
+export interface ReceiverOptions {
+  /** Error answers echo the Authorization header back (reason phrase and body), as careless servers do. */
+  readonly echoAuth?: boolean;
+  readonly always?: number;
+  readonly hang?: boolean;
+  /** Answers 307 with this Location. */
+  readonly redirectTo?: string;
+  /** The body of error answers (default "temporarily unavailable"). */
+  readonly errorBody?: string;
+}
+
+export async function startReceiver(statuses: number[] = [], opts: ReceiverOptions = {}): Promise<Receiver> {
   const received: Received[] = [];
   const server = createServer((req, res) => {
     let body = "";
@@ -224,8 +244,13 @@ export async function startReceiver(statuses: number[] = [], opts: { echoAuth?: 
     req.on("end", () => {
       received.push({ method: req.method ?? "", headers: req.headers, body });
       if (opts.hang) return; // never answers
+      if (opts.redirectTo !== undefined) {
+        res.writeHead(307, { location: opts.redirectTo }).end();
+        return;
+      }
       res.statusCode = statuses.shift() ?? opts.always ?? 204;
-      const why = opts.echoAuth ? `rejected credentials ${req.headers.authorization ?? ""}` : "temporarily unavailable";
+      const why = opts.echoAuth ? `rejected credentials ${req.headers.authorization ?? ""}` : (opts.errorBody ?? "temporarily unavailable");
+      if (opts.echoAuth && res.statusCode >= 300) res.statusMessage = why;
       res.end(res.statusCode >= 300 ? why : "");
     });
   });

@@ -1,4 +1,4 @@
-import { retry, step, type HandlerContext, type Outcome } from "@baton/runtime";
+import { ENDED, failIfNotOwned, retry, step, type HandlerContext, type Outcome } from "@baton/runtime";
 import type { KubePorts } from "./kube.js";
 import type { SwitcherOptions } from "./options.js";
 import { confirmSwitch } from "./steps/confirm-switch.js";
@@ -17,9 +17,11 @@ export async function switchBack(ctx: SwitchBackContext, kube: KubePorts, opts: 
   const { revision, previousRevision: previous, spec, needsSwitchBack } = ctx.state;
   if (!needsSwitchBack || previous === null || revision === null || spec === null) return;
 
-  const v1 = await step("ensure-previous-ready", releaseId, () =>
-    ensurePreviousReady(kube, namespace, app, previous, spec.replicas, spec.liveThreshold),
+  const left = `production was not switched back (it stays on revision ${revision})`;
+  const v1 = await failIfNotOwned(ctx, "traffic-switcher", left, () =>
+    step("ensure-previous-ready", releaseId, () => ensurePreviousReady(kube, namespace, app, previous, spec.replicas, spec.liveThreshold)),
   );
+  if (v1 === ENDED) return;
   if (v1.kind === "gone") {
     const cause = `cannot switch production back: Deployment ${v1.deployment} of revision ${previous} is gone; production stays on revision ${revision}`;
     ctx.log.error({ previous }, cause);
@@ -33,7 +35,10 @@ export async function switchBack(ctx: SwitchBackContext, kube: KubePorts, opts: 
     return retry(why, opts.holdBackMs(ctx.attempt));
   }
 
-  const change = await step("switch-selector-back", releaseId, () => ensureProductionService(kube, namespace, app, previous, spec.port));
+  const change = await failIfNotOwned(ctx, "traffic-switcher", left, () =>
+    step("switch-selector-back", releaseId, () => ensureProductionService(kube, namespace, app, previous, spec.port)),
+  );
+  if (change === ENDED) return;
   ctx.log.info({ change, previous }, `production Service ${change === "unchanged" ? "already selects" : "switched back to"} revision ${previous}`);
 
   const confirmed = await step("confirm-switch-back", releaseId, () =>

@@ -1,4 +1,4 @@
-import { retry, step, terminal, type HandlerContext, type Outcome } from "@baton/runtime";
+import { ENDED, deploymentName, failIfNotOwned, retry, step, terminal, type HandlerContext, type Outcome } from "@baton/runtime";
 import type { KubePorts } from "./kube.js";
 import type { SwitcherOptions } from "./options.js";
 import { confirmSwitch } from "./steps/confirm-switch.js";
@@ -25,9 +25,11 @@ export async function switchTraffic(ctx: SwitchContext, kube: KubePorts, opts: S
   }
 
   if (!(await stillPromoting(ctx))) return;
-  const change = await step("ensure-production-service", releaseId, () =>
-    ensureProductionService(kube, namespace, app, revision, spec.port),
+  const left = `production was not switched (v2, Deployment ${deploymentName(app, revision)}, is left for inspection)`;
+  const change = await failIfNotOwned(ctx, "traffic-switcher", left, () =>
+    step("ensure-production-service", releaseId, () => ensureProductionService(kube, namespace, app, revision, spec.port)),
   );
+  if (change === ENDED) return;
   ctx.log.info({ change, revision }, `production Service ${change === "unchanged" ? "already selects" : change === "created" ? "created for" : "switched to"} revision ${revision}`);
 
   const confirmed = await step("confirm-switch", releaseId, () =>

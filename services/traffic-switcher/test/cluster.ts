@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { startKubeSim, type AuditEntry, type KubeSim } from "@baton/kube-sim";
-import { LABEL_APP, LABEL_REVISION, revisionSelector } from "@baton/runtime";
+import { LABEL_APP, LABEL_MANAGED_BY, LABEL_REVISION, MANAGED_BY, revisionSelector } from "@baton/runtime";
 import { waitFor } from "@baton/runtime/testing";
 
 export interface Cluster {
@@ -39,20 +39,24 @@ export async function startCluster(namespace = "shop"): Promise<Cluster> {
   };
 }
 
-/** Deployment `<app>-<rev>` of the demo app at `version`, as the pod-manager would create it. */
+/**
+ * Deployment `<app>-<rev>` of the demo app at `version`, as the pod-manager would create it
+ * (`madeBy: null`: without Baton's ownership label, as a team's own Deployment).
+ */
 export async function createRevision(
   c: Cluster,
   ns: string,
   app: string,
   rev: number,
-  opts: { replicas: number; version: string; env?: Record<string, string> },
+  opts: { replicas: number; version: string; env?: Record<string, string>; madeBy?: null },
 ): Promise<void> {
   const labels = revisionSelector(app, rev);
+  const owned = opts.madeBy === null ? labels : { ...labels, [LABEL_MANAGED_BY]: MANAGED_BY };
   const env = Object.entries(opts.env ?? {}).map(([name, value]) => ({ name, value }));
   await c.apps.createNamespacedDeployment({
     namespace: ns,
     body: {
-      metadata: { name: `${app}-${rev}`, namespace: ns, labels },
+      metadata: { name: `${app}-${rev}`, namespace: ns, labels: owned },
       spec: {
         replicas: opts.replicas,
         selector: { matchLabels: labels },
@@ -75,10 +79,12 @@ export async function createRevision(
   });
 }
 
-export async function createService(c: Cluster, ns: string, name: string, selector: Record<string, string>): Promise<void> {
+/** A Service of the app its selector names, as Baton makes it (`labels`: a team's own labels instead). */
+export async function createService(c: Cluster, ns: string, name: string, selector: Record<string, string>, labels?: Record<string, string>): Promise<void> {
+  const made = labels ?? { [LABEL_APP]: selector[LABEL_APP] ?? name, [LABEL_MANAGED_BY]: MANAGED_BY };
   await c.core.createNamespacedService({
     namespace: ns,
-    body: { metadata: { name, namespace: ns }, spec: { selector, ports: [{ port: 8080, targetPort: 8080 }] } },
+    body: { metadata: { name, namespace: ns, labels: made }, spec: { selector, ports: [{ port: 8080, targetPort: 8080 }] } },
   });
 }
 

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
-import type { AnyEvent, EventName, ReleaseSpecInput } from "@baton/contracts";
+import type { AnyEvent, EventName, ReleaseSpec, ReleaseSpecInput } from "@baton/contracts";
 import { releaseEvents, specInput } from "@baton/contracts/testing";
 import { startKubeSim, type KubeSim } from "@baton/kube-sim";
 import { loadKubeConfig, revisionSelector, serviceUrl, startServices, type ServiceHandle, type ServiceModule } from "@baton/runtime";
@@ -90,15 +90,23 @@ export async function v2Behind(h: Harness, app: string, env: { name: string; val
   return url;
 }
 
-/** Records a release up to `planned` (revision 2 over 1) and publishes PodsLive, as the pod-manager would. */
-export async function podsLive(rt: TestRuntime, releaseId: string, app: string, spec: Partial<ReleaseSpecInput>): Promise<void> {
+/**
+ * Records a release up to `planned` (revision 2 over 1) and publishes PodsLive, as the pod-manager
+ * would. `storedAsIs` changes the spec after it was checked: a spec stored before a rule existed.
+ */
+export async function podsLive(
+  rt: TestRuntime,
+  releaseId: string,
+  app: string,
+  spec: Partial<ReleaseSpecInput>,
+  storedAsIs?: (spec: ReleaseSpec) => void,
+): Promise<void> {
   const ev = releaseEvents(releaseId, app, NS, Date.now());
   const lock = await rt.store.acquireLock(NS, app, releaseId);
   if (!lock.ok) throw new Error(`lock of ${app} held by ${lock.holder}`);
-  const events: AnyEvent[] = [
-    ev("ReleaseRequested", { spec: specInput({ app, namespace: NS, replicas: 2, ...spec }) }),
-    ev("ReleasePlanned", { revision: 2, previousRevision: 1, fence: lock.fence }),
-  ];
+  const requested = ev("ReleaseRequested", { spec: specInput({ app, namespace: NS, replicas: 2, ...spec }) });
+  storedAsIs?.(requested.data.spec);
+  const events: AnyEvent[] = [requested, ev("ReleasePlanned", { revision: 2, previousRevision: 1, fence: lock.fence })];
   for (const e of events) {
     await rt.bus.publish(e);
     await rt.store.apply(e);

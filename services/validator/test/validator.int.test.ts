@@ -1,3 +1,5 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect } from "@nats-io/transport-node";
 import { record } from "@baton/runtime";
@@ -110,5 +112,50 @@ describe("validator", () => {
     expect(names).not.toContain("ValidationFailed");
     await sub.drain();
     await nc.close();
+  });
+
+  it("sends nothing off the preview Service, even for a spec stored before the path rule (issue 22: SSRF)", async () => {
+    // Given a host the validator must never reach, answering with what stands in for cloud credentials
+    const SECRET = "AKIAEXAMPLE-instance-credentials";
+    const received: string[] = [];
+    const rogue: Server = createServer((req, res) => {
+      received.push(`${req.method} ${req.url}`);
+      res.end(SECRET);
+    });
+    await new Promise<void>((r) => rogue.listen(0, "127.0.0.1", r));
+    const rogueHost = `127.0.0.1:${(rogue.address() as AddressInfo).port}`;
+    try {
+      await v2Behind(h, "ssrf", []);
+      // When a release whose stored spec predates the rule names that host through its paths
+      await podsLive(
+        h.rt,
+        "rel-ssrf",
+        "ssrf",
+        { validation: { tests: [{ name: "health", request: { path: "/healthz" } }, { name: "meta", request: { path: "/x" } }], warmup: { requests: 4, paths: ["/"] } } },
+        (spec) => {
+          const meta = spec.validation.tests[1]!;
+          (meta.request as { path: string; method: string }).path = `//${rogueHost}/latest/meta-data`;
+          (meta.request as { method: string }).method = "POST";
+          spec.validation.warmup.paths = [`/\\${rogueHost}/warm`, `/\t/${rogueHost}/warm`];
+        },
+      );
+      // Then validation fails naming the refused requests, and the rogue host saw no request at all
+      const verdict = await waitFor("a verdict", async () =>
+        (await h.rt.bus.releaseEvents("rel-ssrf")).find((e) => e.name === "ValidationFailed" || e.name === "ValidationPassed"),
+      );
+      expect(received).toEqual([]);
+      expect(JSON.stringify(verdict)).not.toContain(SECRET);
+      expect(verdict.name).toBe("ValidationFailed");
+      const failed = verdict as Extract<typeof verdict, { name: "ValidationFailed" }>;
+      expect(failed.data.checks.map((c) => [c.name, c.passed])).toEqual([
+        ["health", true],
+        ["meta", false],
+      ]);
+      expect(failed.data.checks[1]!.got).toMatch(/^not sent: the path leads off the preview Service \(to 127\.0\.0\.1:\d+\) \(0 ms\)$/);
+      expect(failed.data.warmup).toMatchObject({ requests: 4, errors: 4, passed: false });
+    } finally {
+      rogue.closeAllConnections();
+      await new Promise((r) => rogue.close(r));
+    }
   });
 });

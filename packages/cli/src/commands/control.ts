@@ -1,37 +1,20 @@
-import { isTerminal, transition, type AnyEvent, type EventName } from "@baton/contracts";
-import { emit, eventOf, type Runtime } from "@baton/runtime";
+import { sendControl, type ControlEvent, type ControlResult, type Runtime } from "@baton/runtime";
 import { withRuntime } from "../connect.js";
 import { CliError, EXIT } from "../errors.js";
 
-// promote and abort: the operator's two levers. Each is checked against the state machine first,
-// so a refusal comes back at once with its reason ("v1 is already shutting down …"); the stages
-// check again when the event arrives.
+// promote and abort: the operator's two levers (the same events the console sends; see
+// packages/runtime/src/control.ts). A refusal comes back at once with its reason.
 
-export type ControlEvent = Extract<EventName, "PromotionApproved" | "AbortRequested">;
-
-export interface ControlResult {
-  readonly releaseId: string;
-  readonly event: ControlEvent;
-  readonly accepted: boolean;
-  readonly reason?: string;
-}
+export type { ControlEvent, ControlResult } from "@baton/runtime";
 
 /** Sends PromotionApproved or AbortRequested for a release, unless the state machine refuses it. */
 export async function requestControl(rt: Runtime, releaseId: string, name: ControlEvent, data: { by: string; reason?: string }): Promise<ControlResult> {
   const stored = await rt.store.get(releaseId);
   if (stored === null) throw new CliError(`no release ${releaseId}`, EXIT.failed);
-  const { app, namespace } = stored.state;
-  if (app === null || namespace === null) {
+  if (stored.state.app === null || stored.state.namespace === null) {
     throw new CliError(`release ${releaseId} was rejected at the intake: nothing to ${name === "AbortRequested" ? "abort" : "promote"}`, EXIT.failed);
   }
-  const payload = name === "AbortRequested" ? { by: data.by, reason: data.reason ?? "aborted by an operator" } : { by: data.by };
-  const event = eventOf(rt, "cli", { releaseId, app, namespace }, name, payload as never) as AnyEvent;
-  if (isTerminal(stored.state.phase)) {
-    return { releaseId, event: name, accepted: false, reason: `${name} refused: the release has already ended (${stored.state.phase})` };
-  }
-  const pre = transition(stored.state, event);
-  const result = pre.kind === "refused" ? { emitted: false as const, reason: pre.reason } : await emit(rt, "cli", event);
-  return result.emitted ? { releaseId, event: name, accepted: true } : { releaseId, event: name, accepted: false, reason: result.reason };
+  return sendControl(rt, stored.state, name, data, "cli");
 }
 
 async function control(releaseId: string, name: ControlEvent, data: { by: string; reason?: string }, json: boolean | undefined): Promise<number> {

@@ -10,6 +10,7 @@ import { duration, table } from "../format.js";
 import { STAGES } from "../services.js";
 import { startTraffic } from "../traffic.js";
 import { plainDisplay, ttyDisplay } from "../watch.js";
+import { startConsoleBeside } from "./console.js";
 import { submit } from "./release.js";
 import { defaultKubeconfigPath, startSim } from "./run.js";
 
@@ -83,7 +84,7 @@ const STEPS: Step[] = [
   },
 ];
 
-export async function demoCommand(opts: { kubeconfig?: string }): Promise<number> {
+export async function demoCommand(opts: { kubeconfig?: string; console?: boolean; consolePort?: string; hold?: boolean }): Promise<number> {
   const stateDir = process.env.BATON_STATE_DIR ?? join(process.env.HOME ?? ".", ".baton");
   await mkdir(stateDir, { recursive: true });
   const logFile = join(stateDir, "demo.log");
@@ -93,8 +94,11 @@ export async function demoCommand(opts: { kubeconfig?: string }): Promise<number
   const log = createLogger({ service: "demo", level: "info", destination: createWriteStream(logFile) as never });
   const handle = await startServices(config, Object.values(STAGES), { name: "demo", log });
   const rt = await openRuntime(config, { name: "demo-cli", log });
+  // The demo's console: on loopback, without sign-in (a throw-away installation of one person).
+  const web = opts.console === false ? undefined : await startConsoleBeside(config, { port: opts.consolePort ?? "0", insecureNoAuth: true }, log);
   const out = process.stdout;
   out.write(`kube-sim at ${sim.url} (KUBECONFIG=${kubeconfig}); services' logs in ${logFile}\n`);
+  if (web) out.write(`console: ${web.url} (follow the releases live; no sign-in: the demo's own console, on loopback)\n`);
   out.write(`inspect later with: BATON_PREFIX=${prefix} pnpm baton events <releaseId>\n\n`);
   const kc = new KubeConfig();
   kc.loadFromString(sim.kubeconfig());
@@ -119,13 +123,21 @@ export async function demoCommand(opts: { kubeconfig?: string }): Promise<number
   } finally {
     const seen = await traffic?.stop();
     const deployments = await kc.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace: APP.namespace }).catch(() => undefined);
-    await rt.close();
-    await handle.stop();
-    await sim.close();
     out.write(`\n${summary(results, seen, deployments?.items.map((d) => d.metadata?.name ?? "") ?? [])}\n`);
     const ok = results.length === STEPS.length && results.every((r) => r.state?.phase === r.expected) && seen !== undefined && seen.failed === 0;
     out.write(ok ? "\ndemo passed: every release ended as expected and production saw no failed request\n" : "\ndemo FAILED: see above\n");
     process.exitCode = ok ? EXIT.ok : EXIT.failed;
+    if (web && (opts.hold ?? process.stdout.isTTY === true)) {
+      out.write(`\nconsole: ${web.url} shows the three releases above (and kube-sim keeps serving); Ctrl-C to stop\n`);
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", resolve);
+        process.once("SIGTERM", resolve);
+      });
+    }
+    await web?.handle.stop();
+    await rt.close();
+    await handle.stop();
+    await sim.close();
   }
   return process.exitCode as number;
 }

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { headers, RequestError } from "@nats-io/transport-node";
 import { parse as parseYaml } from "yaml";
-import { isTerminal, type Reason, type ReleaseState } from "@baton/contracts";
+import { DNS1123_LABEL, isTerminal, type Reason, type ReleaseState } from "@baton/contracts";
 import type { OpenRuntime } from "@baton/runtime";
 import { withRuntime } from "../connect.js";
 import { CliError, EXIT } from "../errors.js";
@@ -73,18 +73,24 @@ async function readSpecFile(path: string): Promise<Record<string, unknown>> {
   }
 }
 
-/** Sends a request to the intake and returns the planner's answer. */
+/**
+ * Sends a request to the intake of the body's namespace (`<prefix>.intake.<namespace>`, the
+ * subject NATS permissions are written for) and returns the planner's answer. A body naming no
+ * valid namespace goes to the plain intake, which says why it is refused.
+ */
 export async function submit(rt: OpenRuntime, body: Record<string, unknown>, by: string): Promise<IntakeReply> {
   const h = headers();
   h.set("Baton-Requested-By", by);
+  const ns = body.namespace;
+  const subject = typeof ns === "string" && DNS1123_LABEL.test(ns) ? rt.bus.subjects.intakeOf(ns) : rt.bus.subjects.intake;
   try {
-    const m = await rt.bus.nc.request(rt.bus.subjects.intake, JSON.stringify(body), { timeout: 10_000, headers: h });
+    const m = await rt.bus.nc.request(subject, JSON.stringify(body), { timeout: 10_000, headers: h });
     return m.json<IntakeReply>();
   } catch (err) {
     if (err instanceof RequestError && err.isNoResponders()) {
-      throw new CliError(`no planner is answering on ${rt.bus.subjects.intake}: start Baton (\`pnpm baton dev\`, or \`pnpm baton serve planner\`)`);
+      throw new CliError(`no planner is answering on ${subject}: start Baton (\`pnpm baton dev\`, or \`pnpm baton serve planner\`)`);
     }
-    throw new CliError(`the intake did not answer on ${rt.bus.subjects.intake}: ${(err as Error).message}`);
+    throw new CliError(`the intake did not answer on ${subject}: ${(err as Error).message}`);
   }
 }
 

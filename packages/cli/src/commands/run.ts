@@ -3,13 +3,16 @@ import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { KubeSim } from "@baton/kube-sim";
 import { createLogger, loadConfig, runMain, startServices, type Config } from "@baton/runtime";
-import { stagesNamed, STAGES } from "../services.js";
+import { EXTRAS, stagesNamed, STAGES } from "../services.js";
+import { consoleConfigured, consoleEnv, startConsoleBeside } from "./console.js";
 
 // serve, dev and sim: running Baton. `serve` runs chosen stages in this process (one per
 // container in production); `dev` runs all five, optionally with kube-sim as the cluster.
 
-export async function serveCommand(stages: string[]): Promise<void> {
-  await runMain(stagesNamed(stages.length > 0 ? stages : Object.keys(STAGES)));
+export async function serveCommand(names: string[]): Promise<void> {
+  const chosen = names.length > 0 ? names : Object.keys(STAGES);
+  // Timers are fired by the stages' pumps; the console and the notifier alone run none.
+  await runMain(stagesNamed(chosen), undefined, { timerPump: chosen.some((n) => !(n in EXTRAS)) });
 }
 
 export function defaultKubeconfigPath(): string {
@@ -33,7 +36,7 @@ export async function simCommand(opts: { port?: string; kubeconfig?: string }): 
   process.once("SIGTERM", stop);
 }
 
-export async function devCommand(opts: { sim?: boolean; kubeconfig?: string; port?: string }): Promise<void> {
+export async function devCommand(opts: { sim?: boolean; kubeconfig?: string; port?: string; console?: boolean; consolePort?: string; insecureNoAuth?: boolean }): Promise<void> {
   let config: Config = loadConfig();
   let sim: KubeSim | undefined;
   if (opts.sim) {
@@ -55,8 +58,19 @@ export async function devCommand(opts: { sim?: boolean; kubeconfig?: string; por
   const log = createLogger({ service: "baton-dev", level: config.BATON_LOG_LEVEL, pretty: config.BATON_LOG_PRETTY });
   const handle = await startServices(config, Object.values(STAGES), { name: "dev", log });
   process.stdout.write(`baton dev: all five stages running (health and metrics on :${handle.httpPort}); Ctrl-C stops\n`);
+  const flags = { port: opts.consolePort, insecureNoAuth: opts.insecureNoAuth };
+  let web: Awaited<ReturnType<typeof startConsoleBeside>> | undefined;
+  if (opts.console === false) {
+    // asked not to
+  } else if (consoleConfigured(consoleEnv(flags))) {
+    web = await startConsoleBeside(config, flags, log);
+    process.stdout.write(`baton dev: console at ${web.url}${opts.insecureNoAuth && !process.env.BATON_CONSOLE_AUTH_FILE ? " (no sign-in: local development only)" : ""}\n`);
+  } else {
+    process.stdout.write("baton dev: console not started: no sign-in configured (BATON_CONSOLE_AUTH_FILE), or give --insecure-no-auth for local development\n");
+  }
   const stop = () =>
     void (async () => {
+      await web?.handle.stop();
       await handle.stop();
       await sim?.close();
       process.exit(0);

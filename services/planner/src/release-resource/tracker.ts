@@ -74,7 +74,8 @@ export class ReleaseTracker {
     if (!intake.ok) return { kind: "rejected", reasons: intake.reasons };
     let reply: IntakeReply;
     try {
-      const m = await this.rt.bus.nc.request(this.rt.bus.subjects.intake, JSON.stringify(intake.body), { timeout: 10_000 });
+      const subject = this.rt.bus.subjects.intakeOf(t.obj.metadata.namespace); // the Release's namespace
+      const m = await this.rt.bus.nc.request(subject, JSON.stringify(intake.body), { timeout: 10_000 });
       reply = m.json<IntakeReply>();
     } catch (err) {
       t.attempts++;

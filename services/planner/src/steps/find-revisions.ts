@@ -1,9 +1,14 @@
+import type { V1Deployment, V1Service } from "@kubernetes/client-node";
+import type { Reason } from "@baton/contracts";
 import {
   LABEL_APP,
   LABEL_REVISION,
+  deploymentName,
   kubeCall,
   kubeError,
   kubeGetOrNull,
+  ownershipProblem,
+  previewServiceName,
   productionServiceName,
   revisionOfSelector,
 } from "@baton/runtime";
@@ -16,33 +21,47 @@ export interface ClusterRevisions {
   readonly selected: number | null;
   /** The highest revision of any Deployment of the app (0 when none): new revisions go above it. */
   readonly floor: number;
+  /**
+   * Objects the release would change that Baton did not make for this app (the production and
+   * preview Services, the live Deployment), each named with why: the release cannot go ahead.
+   */
+  readonly notOwned: readonly Reason[];
 }
 
-/** Reads the production Service's selector and the app's Deployments. */
+/** Reads the production and preview Services and the app's Deployments. */
 export async function findRevisions(kube: KubePorts, namespace: string, app: string): Promise<ClusterRevisions> {
-  const [selected, deployed] = await Promise.all([selectedRevision(kube, namespace, app), deployedRevisions(kube, namespace, app)]);
+  const [production, preview, deployments] = await Promise.all([
+    readService(kube, namespace, productionServiceName(app)),
+    readService(kube, namespace, previewServiceName(app)),
+    appDeployments(kube, namespace, app),
+  ]);
+  const selected = production === null ? null : revisionOfSelector(production.spec?.selector, app);
+  const deployed = deployments.flatMap((d) => {
+    const rev = Number(d.metadata?.labels?.[LABEL_REVISION]);
+    return Number.isInteger(rev) && rev > 0 ? [rev] : [];
+  });
   const floor = Math.max(0, selected ?? 0, ...deployed);
   const live = selected !== null && deployed.includes(selected) ? selected : null;
-  return { live, selected, floor };
+  const liveDeployment = live === null ? null : (deployments.find((d) => d.metadata?.name === deploymentName(app, live)) ?? null);
+  const notOwned = [
+    production === null ? undefined : ownershipProblem("Service", production, { app }),
+    preview === null ? undefined : ownershipProblem("Service", preview, { app }),
+    liveDeployment === null ? undefined : ownershipProblem("Deployment", liveDeployment, { app }),
+  ].flatMap((problem) => (problem === undefined ? [] : [{ path: "app", rule: "must not need an object Baton did not make", message: `app: ${problem}` }]));
+  return { live, selected, floor, notOwned };
 }
 
-/** The revision the production Service `<app>` selects; null when there is no such Service (a first release). */
-async function selectedRevision(kube: KubePorts, namespace: string, app: string): Promise<number | null> {
-  const name = productionServiceName(app);
-  const svc = await kubeGetOrNull(kube.metrics, "services", `Service ${namespace}/${name}`, () => kube.core.readNamespacedService({ name, namespace }));
-  return svc === null ? null : revisionOfSelector(svc.spec?.selector, app);
+function readService(kube: KubePorts, namespace: string, name: string): Promise<V1Service | null> {
+  return kubeGetOrNull(kube.metrics, "services", `Service ${namespace}/${name}`, () => kube.core.readNamespacedService({ name, namespace }));
 }
 
-/** Revisions of the app's Deployments (label baton.dev/revision), in no particular order. */
-async function deployedRevisions(kube: KubePorts, namespace: string, app: string): Promise<number[]> {
+/** The app's Deployments (label app.kubernetes.io/name), in no particular order. */
+async function appDeployments(kube: KubePorts, namespace: string, app: string): Promise<V1Deployment[]> {
   try {
     const list = await kubeCall(kube.metrics, "list", "deployments", () =>
       kube.apps.listNamespacedDeployment({ namespace, labelSelector: `${LABEL_APP}=${app}` }),
     );
-    return list.items.flatMap((d) => {
-      const rev = Number(d.metadata?.labels?.[LABEL_REVISION]);
-      return Number.isInteger(rev) && rev > 0 ? [rev] : [];
-    });
+    return list.items;
   } catch (err) {
     throw kubeError(`list Deployments of ${namespace}/${app}`, err);
   }

@@ -1,4 +1,4 @@
-import { ack, retry, step, type Handler, type HandlerContext, type Outcome } from "@baton/runtime";
+import { ack, notOwnedCause, retry, step, type Handler, type HandlerContext, type NotOwnedError, type Outcome } from "@baton/runtime";
 import type { PodManagerDeps, Target } from "../deps.js";
 import { ensureDeployment } from "../steps/ensure-deployment.js";
 import { ensurePreviewService } from "../steps/ensure-preview-service.js";
@@ -8,7 +8,8 @@ import { targetOf } from "./context.js";
 
 // ReleasePlanned: bring v2 up and report when enough of it is live.
 //   1. ensureDeployment      `<app>-<rev>` from v1's pod template (or the request's)
-//   2. ensurePreviewService  `<app>-preview` selecting the new revision (at the same time as 1)
+//   2. ensurePreviewService  `<app>-preview` selecting the new revision (at the same time as 1);
+//                            a name taken by an object Baton did not make stops the release (PodsFailed)
 //   3. stillPlanned          an abort or a deadline that came meanwhile wins: undo and stop
 //   4. waitPodsLive          woken by the shared pod watch; PodsLive once liveThreshold are Ready
 // The wait is bounded by the pods-live deadline (plus a margin), and at most MAX_WAIT_MS per
@@ -26,10 +27,15 @@ export function onReleasePlanned(deps: PodManagerDeps): Handler<"ReleasePlanned"
     const { t, spec } = targetOf(ctx);
     const id = t.releaseId;
     // Independent objects, so made at once (a Service selecting pods that do not exist yet is harmless).
-    await Promise.all([
+    // Both are waited for, so that a rollback never runs while a create is still on its way.
+    const made = await Promise.allSettled([
       step("ensureDeployment", id, () => ensureDeployment(deps, t, spec, ctx.state.previousRevision, ctx.log)),
       step("ensurePreviewService", id, () => ensurePreviewService(deps, t, spec.port, ctx.log)),
     ]);
+    const failed = made.flatMap((m) => (m.status === "rejected" ? [m.reason as unknown] : []));
+    const notOwned = failed.map(notOwnedCause).find((e) => e !== undefined);
+    if (notOwned !== undefined) return stopNotOwned(ctx, t, spec.replicas, notOwned);
+    if (failed.length > 0) throw failed[0];
     if (!(await step("stillPlanned", id, () => stillPlanned(deps, ctx, t)))) return ack;
     const result = await step("waitPodsLive", id, () =>
       waitPodsLive(deps, t, {
@@ -44,6 +50,13 @@ export function onReleasePlanned(deps: PodManagerDeps): Handler<"ReleasePlanned"
     );
     return afterWait(ctx, t, result);
   };
+}
+
+/** A name Baton needs is taken by an object it did not make: v2 cannot come up; roll back (only Baton's objects go). */
+async function stopNotOwned(ctx: Ctx, t: Target, desired: number, err: NotOwnedError): Promise<Outcome> {
+  ctx.log.error({ why: err.message }, "stopping the release: a name Baton needs is taken by an object Baton did not make");
+  await ctx.emit("PodsFailed", { revision: t.revision, ready: 0, desired, reason: err.message, pods: [] });
+  return ack;
 }
 
 async function afterWait(ctx: Ctx, t: Target, r: WaitResult): Promise<Outcome> {

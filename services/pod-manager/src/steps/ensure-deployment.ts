@@ -6,7 +6,7 @@ import {
   LABEL_RELEASE,
   LABEL_REVISION,
   MANAGED_BY,
-  TerminalError,
+  assertOwned,
   deploymentName,
   isConflict,
   kubeCall,
@@ -24,7 +24,8 @@ export type EnsureResult = "created" | "exists";
 
 /**
  * Creates the Deployment `<app>-<rev>` of the new revision. Safe to repeat: 409 AlreadyExists
- * means an earlier attempt created it — checked to be this release's, else the step fails for good.
+ * means an earlier attempt created it — checked to be this release's, else the step fails for good
+ * (NotOwnedError: the release stops, and nothing touches that Deployment).
  */
 export async function ensureDeployment(
   deps: PodManagerDeps,
@@ -91,10 +92,5 @@ async function checkOurs(deps: PodManagerDeps, t: Target, name: string): Promise
   } catch (err) {
     throw kubeError(`read Deployment ${t.namespace}/${name} after 409`, err);
   }
-  const owner = existing.metadata?.labels?.[LABEL_RELEASE];
-  if (owner !== t.releaseId) {
-    throw new TerminalError(
-      `Deployment ${t.namespace}/${name} already exists and belongs to ${owner === undefined ? "something other than Baton" : `release ${owner}`}`,
-    );
-  }
+  assertOwned("Deployment", existing, { app: t.app, releaseId: t.releaseId });
 }

@@ -3,6 +3,7 @@ import {
   LABEL_APP,
   LABEL_MANAGED_BY,
   MANAGED_BY,
+  assertOwned,
   isConflict,
   kubeCall,
   kubeError,
@@ -16,7 +17,8 @@ import {
 import type { PodManagerDeps, Target } from "../deps.js";
 
 // The preview Service `<app>-preview` selects the candidate revision; the validator's traffic goes
-// through it. Safe to repeat: created when missing, patched only when its selector or port differ.
+// through it. Safe to repeat: created when missing, patched only when its selector or port differ,
+// and only when Baton made it for this app (NotOwnedError otherwise: the release stops).
 
 export type PreviewResult = "created" | "patched" | "unchanged";
 
@@ -31,6 +33,7 @@ export async function ensurePreviewService(deps: PodManagerDeps, t: Target, port
     }
     return ensurePreviewService(deps, t, port, log); // created by someone else meanwhile: check it
   }
+  assertOwned("Service", existing, { app: t.app });
   const patch = previewPatch(existing, t, port);
   if (patch === null) {
     log.info({ service: name, revision: t.revision }, "skipped: preview Service already selects the revision");

@@ -79,7 +79,7 @@ type WebhookSpec = NonNullable<PostReleaseActivity["webhook"]>;
 
 async function sql(scope: ActivityScope, activity: PostReleaseActivity, spec: SqlSpec) {
   const ref = spec.connectionSecretRef;
-  const connectionString = await readSecretValue(scope.deps, scope.metrics, scope.release.namespace, ref);
+  const connectionString = await readSecretValue(scope.deps, scope.metrics, scope.release, ref);
   return runSqlOnce({
     connectionString,
     releaseId: scope.release.releaseId,
@@ -94,7 +94,7 @@ async function webhook(scope: ActivityScope, activity: PostReleaseActivity, spec
   if (spec === undefined) throw new ActivityFailure("sets neither sql nor webhook", false);
   const { releaseId, app, namespace } = scope.release;
   const token = spec.bearerTokenSecretRef
-    ? (await readSecretValue(scope.deps, scope.metrics, namespace, spec.bearerTokenSecretRef)).trim()
+    ? (await readSecretValue(scope.deps, scope.metrics, scope.release, spec.bearerTokenSecretRef)).trim()
     : undefined;
   return callWebhook({
     url: spec.url,
@@ -104,6 +104,7 @@ async function webhook(scope: ActivityScope, activity: PostReleaseActivity, spec
     idempotencyKey: `${releaseId}:${activity.name}`,
     body: { releaseId, app, namespace, revision: scope.revision, previousRevision: scope.previousRevision },
     timeoutMs: activity.timeoutSeconds * 1000,
+    allowedHosts: scope.deps.webhookHosts,
     scrub: scrubber(token === undefined ? [] : [token]),
     fetch: scope.deps.fetch,
   });

@@ -1,16 +1,27 @@
 import { PatchStrategy, setHeaderOptions, type V1Pod } from "@kubernetes/client-node";
-import { isConflict, isNotFound, kubeCall, kubeError, revisionSelector, type Metrics } from "@baton/runtime";
+import { assertOwned, isConflict, isNotFound, kubeCall, kubeError, kubeGetOrNull, revisionSelector, type Metrics } from "@baton/runtime";
 import type { ReaperDeps } from "../deps.js";
 
 // Idempotent steps on v1's workload: each checks, then acts, and treats "already gone" as done,
 // so a redelivered event finds its earlier work and writes nothing more.
 
 export interface Kube {
-  readonly deps: ReaperDeps;
+  readonly deps: Pick<ReaperDeps, "apps" | "core">;
   readonly metrics: Metrics;
 }
 
 export type ScaleOutcome = "scaled" | "already-zero" | "gone";
+
+/**
+ * Checks that v1's Deployment is Baton's, of this app, before anything is scaled or deleted
+ * (NotOwnedError otherwise: a label can change while v1 waits or drains). "gone": nothing to check.
+ */
+export async function checkOurs(k: Kube, namespace: string, name: string, app: string): Promise<"ours" | "gone"> {
+  const d = await kubeGetOrNull(k.metrics, "deployments", `Deployment ${namespace}/${name}`, () => k.deps.apps.readNamespacedDeployment({ name, namespace }));
+  if (d === null) return "gone";
+  assertOwned("Deployment", d, { app });
+  return "ours";
+}
 
 /**
  * Scales a Deployment to zero with ONE merge patch on its scale subresource; skips when already 0.

@@ -1,5 +1,5 @@
 import { PatchStrategy, setHeaderOptions, type V1Deployment } from "@kubernetes/client-node";
-import { deploymentName, kubeCall, kubeError, kubeGetOrNull } from "@baton/runtime";
+import { assertOwned, deploymentName, kubeCall, kubeError, kubeGetOrNull } from "@baton/runtime";
 import type { KubePorts } from "../kube.js";
 import { revisionPods } from "./endpoints.js";
 
@@ -10,7 +10,7 @@ export type PreviousReadiness =
 /**
  * Before switching back: v1's Deployment must still exist with enough Ready pods. It is only
  * scaled down after DrainDue, which an abort excludes, so normally this only checks; a v1 found
- * at zero replicas is scaled back up to `replicas` first.
+ * at zero replicas is scaled back up to `replicas` first (only when Baton made it: NotOwnedError).
  */
 export async function ensurePreviousReady(
   kube: KubePorts,
@@ -26,6 +26,7 @@ export async function ensurePreviousReady(
   let desired = deployment.spec?.replicas ?? 1;
   const scaledUp = desired === 0;
   if (scaledUp) {
+    assertOwned("Deployment", deployment, { app });
     await scale(kube, namespace, name, replicas);
     desired = replicas;
   }

@@ -3,6 +3,7 @@ import {
   LABEL_APP,
   LABEL_MANAGED_BY,
   MANAGED_BY,
+  assertOwned,
   isConflict,
   kubeCall,
   kubeError,
@@ -18,8 +19,9 @@ export type SelectorChange = "created" | "patched" | "unchanged";
 
 /**
  * Points the production Service `<app>` at one revision: creates it on an app's first release,
- * otherwise merge-patches its selector. Safe to repeat: when the selector already matches it
- * returns early, so a retry after a crash never patches twice.
+ * otherwise merge-patches its selector — only when Baton made it for this app (NotOwnedError
+ * otherwise). Safe to repeat: when the selector already matches it returns early, so a retry after
+ * a crash never patches twice.
  */
 export async function ensureProductionService(
   kube: KubePorts,
@@ -30,7 +32,10 @@ export async function ensureProductionService(
 ): Promise<SelectorChange> {
   const name = productionServiceName(app);
   const current = await readService(kube, namespace, name);
-  if (current !== null) return switchSelector(kube, current, revisionSelector(app, revision));
+  if (current !== null) {
+    assertOwned("Service", current, { app });
+    return switchSelector(kube, current, revisionSelector(app, revision));
+  }
   try {
     await kubeCall(kube.metrics, "create", "services", () =>
       kube.core.createNamespacedService({ namespace, body: productionService(namespace, app, revision, port) }),
@@ -41,6 +46,7 @@ export async function ensureProductionService(
     // Created meanwhile (another replica): make sure it selects this revision.
     const now = await readService(kube, namespace, name);
     if (now === null) throw kubeError(`create Service ${namespace}/${name}`, err);
+    assertOwned("Service", now, { app });
     return switchSelector(kube, now, revisionSelector(app, revision));
   }
 }

@@ -1,10 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Watch, type CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
-import { LABEL_APP, LABEL_REVISION, kubeCall, messageOf, type Logger, type Metrics } from "@baton/runtime";
+import { messageOf } from "./errors.js";
+import { LABEL_APP, LABEL_REVISION, kubeCall } from "./kube.js";
+import type { Logger } from "./logger.js";
+import type { Metrics } from "./metrics.js";
 
-// One shared pod watch per namespace, feeding every release that waits for its pods there, so no
-// release polls the API server and a waiting handler wakes on the change itself. The watch lists
-// Baton's pods (those with the app and revision labels), then watches from the list's
+// One shared pod watch per namespace, feeding every release that waits for its pods there (the
+// pod-manager) and every console page that shows them, so nothing polls the API server and a
+// waiting handler wakes on the change itself. The watch lists Baton's pods (those with the app and revision labels), then watches from the list's
 // resourceVersion; it resumes from the last resourceVersion it saw (bookmarks included) when the
 // stream ends, and lists again when that version has expired (410). A namespace nobody waits on
 // for IDLE_MS is let go.

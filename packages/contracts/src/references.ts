@@ -1,0 +1,121 @@
+import type { Reason } from "./reasons.js";
+import type { ReleaseSpec, SecretKeyRef } from "./spec.js";
+
+// What a release may reach beyond its own app: the hosts its post-release webhooks call, and the
+// Secrets its activities read. Both are the installation's policy (Baton's config), checked by the
+// planner before anything is created, and again by the reaper when it calls or reads (the config
+// or a Secret's label may have changed since). Pure: the I/O is the callers'.
+
+/** Webhook hosts a release may call: "*" (any), or entries "host", "host:port", "*.domain". */
+export type HostAllowList = readonly string[] | "*";
+
+/** One allow-list entry: a host name or IP (IPv6 in brackets), "*.domain", with an optional port. */
+export const HOST_ENTRY = /^(?:\*\.)?(?:[a-z0-9]([-a-z0-9]*[a-z0-9])?)(?:\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*(?::\d{1,5})?$|^\[[0-9a-f:.]+\](?::\d{1,5})?$/;
+
+/** Whether a webhook URL's host is allowed: "host" any port, "host:port" that port, "*.domain" any sub-domain. */
+export function hostAllowed(url: URL, allowed: HostAllowList): boolean {
+  if (allowed === "*") return true;
+  const host = url.hostname.toLowerCase();
+  const port = url.port === "" ? (url.protocol === "https:" ? "443" : "80") : url.port;
+  return allowed.some((entry) => {
+    const at = entry.lastIndexOf(":");
+    const hasPort = at > entry.lastIndexOf("]") && at !== -1;
+    const name = hasPort ? entry.slice(0, at) : entry;
+    if (hasPort && entry.slice(at + 1) !== port) return false;
+    return name.startsWith("*.") ? host.endsWith(name.slice(1)) && host.length > name.length - 1 : host === name;
+  });
+}
+
+/** Why a webhook URL may not be called ("host … is not an allowed webhook host …"), or undefined. */
+export function webhookHostProblem(url: string, allowed: HostAllowList): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return "must be an http or https URL";
+  }
+  if (hostAllowed(parsed, allowed)) return undefined;
+  const list = allowed === "*" || allowed.length === 0 ? "none is allowed" : `allowed: ${allowed.join(", ")}`;
+  return `host ${parsed.host} is not an allowed webhook host (BATON_WEBHOOK_ALLOWED_HOSTS; ${list})`;
+}
+
+/** The rule a webhook URL breaks when its host is not allowed. */
+export const WEBHOOK_HOST_RULE = "must call an allowed webhook host (BATON_WEBHOOK_ALLOWED_HOSTS)";
+
+/** Why a webhook URL may not be called, naming the field; undefined when its host is allowed. */
+export function webhookRefusal(url: string, allowed: HostAllowList, path: string): Reason | undefined {
+  const problem = webhookHostProblem(url, allowed);
+  return problem === undefined ? undefined : { path, rule: WEBHOOK_HOST_RULE, message: `${path}: ${problem}` };
+}
+
+/** Every webhook of a spec that may not be called, as reasons. */
+export function webhookRefusals(spec: ReleaseSpec, allowed: HostAllowList): Reason[] {
+  return spec.postRelease.flatMap((a, i) => {
+    const why = a.webhook === undefined ? undefined : webhookRefusal(a.webhook.url, allowed, `postRelease[${i}].webhook.url`);
+    return why === undefined ? [] : [why];
+  });
+}
+
+/** The label that binds a Secret to the one app whose releases may use it. */
+export const SECRET_APP_LABEL = "baton.dev/app";
+
+/** An explicit grant in Baton's config: releases of `namespace/app` may use Secret `secret` (BATON_SECRET_BINDINGS). */
+export interface SecretBinding {
+  readonly namespace: string;
+  readonly app: string;
+  readonly secret: string;
+}
+
+/** Whether BATON_SECRET_BINDINGS grants releases of `namespace/app` the Secret `secret`. */
+export function grantedByConfig(bindings: readonly SecretBinding[], release: { readonly namespace: string; readonly app: string }, secret: string): boolean {
+  return bindings.some((b) => b.namespace === release.namespace && b.app === release.app && b.secret === secret);
+}
+
+/** A Secret a spec names, with the field that names it. */
+export interface SecretUse {
+  readonly path: string;
+  readonly ref: SecretKeyRef;
+}
+
+/** Every Secret reference of a spec (SQL connections, webhook bearer tokens), each with its field. */
+export function secretUses(spec: ReleaseSpec): SecretUse[] {
+  return spec.postRelease.flatMap((a, i): SecretUse[] => {
+    if (a.sql !== undefined) return [{ path: `postRelease[${i}].sql.connectionSecretRef.name`, ref: a.sql.connectionSecretRef }];
+    const token = a.webhook?.bearerTokenSecretRef;
+    return token === undefined ? [] : [{ path: `postRelease[${i}].webhook.bearerTokenSecretRef.name`, ref: token }];
+  });
+}
+
+/** The rule a Secret reference breaks when it is not bound to the app. */
+export const SECRET_BINDING_RULE = `must name a Secret bound to the app (label ${SECRET_APP_LABEL}, or BATON_SECRET_BINDINGS)`;
+
+/**
+ * Why a release of `release.app` may not use the Secret `name`, or undefined when it may: the
+ * Secret carries the label `baton.dev/app: <app>`, or BATON_SECRET_BINDINGS grants it. `labels`:
+ * the Secret's labels as read, or null when it does not exist.
+ */
+export function secretBindingProblem(
+  name: string,
+  release: { readonly namespace: string; readonly app: string },
+  labels: Readonly<Record<string, string>> | null,
+  bindings: readonly SecretBinding[],
+): string | undefined {
+  const { namespace, app } = release;
+  if (grantedByConfig(bindings, release, name)) return undefined;
+  const boundTo = labels?.[SECRET_APP_LABEL];
+  if (boundTo === app) return undefined;
+  const where = `Secret ${namespace}/${name}`;
+  const why = labels === null ? `${where} does not exist` : boundTo === undefined ? `${where} is not bound to any app` : `${where} is bound to app "${boundTo}", not "${app}"`;
+  return `${why}; a release may use only Secrets bound to its app: label it ${SECRET_APP_LABEL}=${app}, or grant it in BATON_SECRET_BINDINGS (${namespace}/${app}:${name})`;
+}
+
+/** {@link secretBindingProblem} as a reason naming the field that names the Secret. */
+export function secretBindingRefusal(
+  use: SecretUse,
+  release: { readonly namespace: string; readonly app: string },
+  labels: Readonly<Record<string, string>> | null,
+  bindings: readonly SecretBinding[],
+): Reason | undefined {
+  const problem = secretBindingProblem(use.ref.name, release, labels, bindings);
+  return problem === undefined ? undefined : { path: use.path, rule: SECRET_BINDING_RULE, message: `${use.path}: ${problem}` };
+}
