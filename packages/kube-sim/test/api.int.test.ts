@@ -273,6 +273,15 @@ describe("custom resources", () => {
     expect(cr.metadata.generation).toBe(1);
     const bad = await failure(c.custom.createNamespacedCustomObject({ ...target(), body: { ...body, metadata: { name: "r2" }, spec: { replicas: -1 } } }));
     expect(bad).toMatchObject({ code: 422, reason: "Invalid" });
+    const strict = await raw(c, "POST", `/apis/${group}/v1alpha1/namespaces/${ns}/releases?fieldValidation=Strict`, {
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ ...body, metadata: { name: "r3" }, spec: { app: "web", zz: 1 }, extra: 2 }),
+    });
+    expect(JSON.parse(strict.body.toString())).toMatchObject({
+      code: 400,
+      reason: "BadRequest",
+      message: 'Release in version "v1alpha1" cannot be handled as a Release: strict decoding error: unknown field "extra", unknown field "spec.zz"',
+    });
     const patched = (await c.custom.patchNamespacedCustomObject({ ...target(), name: "r1", body: { spec: { replicas: 3 } } }, merge)) as { spec: Record<string, unknown>; metadata: { generation: number } };
     expect(patched.spec).toEqual({ app: "web", replicas: 3 });
     expect(patched.metadata.generation).toBe(2);

@@ -1,6 +1,6 @@
 /**
- * Server-side field validation of a built-in kind's body, as a real API server decodes JSON into
- * its Go types: unknown fields are dropped (`fieldValidation=Ignore`), dropped with a `Warning`
+ * Server-side field validation of a body, as a real API server decodes JSON into its Go types (or
+ * a custom resource by its schema): unknown fields are dropped (`fieldValidation=Ignore`), dropped with a `Warning`
  * header (`Warn`, the default) or refused (`Strict`, which kubectl sends); a value of the wrong type
  * is always refused.
  */
@@ -36,12 +36,12 @@ function refused(rt: ResourceType, obj: KObject, why: string, check: FieldCheck)
   return new ApiError(422, "Invalid", ` "" is invalid: patch: ${message}`, { causes: [{ reason: "FieldValueInvalid", message, field: "patch" }] });
 }
 
-/** Checks (and prunes) a body of a built-in kind in place; custom resources are left to their schema. */
+/** Checks (and prunes) a body in place: a built-in kind by its Go type, a custom resource by its schema. */
 export function checkFields(rt: ResourceType, obj: KObject, check: FieldCheck): void {
   let unknown: string[] | undefined;
   const original = check.patch && check.validation === "Strict" ? structuredClone(obj) : obj;
   try {
-    unknown = checkObject(rt.apiVersion, rt.kind, obj);
+    unknown = rt.isCustom ? rt.strategy.pruneUnknown?.(obj) : checkObject(rt.apiVersion, rt.kind, obj);
   } catch (err) {
     if (err instanceof CodecError) throw refused(rt, obj, err.message, check);
     throw err;
