@@ -37,9 +37,21 @@ interface Root {
   goPackage: string;
 }
 
+/**
+ * Kinds kube-sim's node works with on a real API server, which kube-sim itself serves once its
+ * EndpointSlice controller and node leases land (issue 13): listed here so that merge leaves the
+ * descriptor current.
+ */
+const NODE_KINDS: Root[] = [
+  { apiVersions: ["discovery.k8s.io/v1"], kind: "EndpointSlice", goPackage: "k8s.io/api/discovery/v1" },
+  { apiVersions: ["discovery.k8s.io/v1"], kind: "EndpointSliceList", goPackage: "k8s.io/api/discovery/v1" },
+  { apiVersions: ["coordination.k8s.io/v1"], kind: "Lease", goPackage: "k8s.io/api/coordination/v1" },
+  { apiVersions: ["coordination.k8s.io/v1"], kind: "LeaseList", goPackage: "k8s.io/api/coordination/v1" },
+];
+
 /** The kinds a client may send or receive: every built-in resource and its list, Scale, and meta/v1's. */
 function roots(): Root[] {
-  const out: Root[] = [];
+  const out: Root[] = [...NODE_KINDS];
   const registry = new ResourceRegistry();
   for (const g of registry.groups()) {
     for (const version of g.versions) {

@@ -86,6 +86,23 @@ export function samples(ns: string, name: string): Record<string, Sample> {
       metadata: { name: `${ns}-${name}`, labels },
       spec: { unschedulable: true, taints: [{ key: "baton.dev/test", value: "protobuf", effect: "NoSchedule" }] },
     },
+    "discovery.k8s.io/v1 EndpointSlice": {
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: { name: `${name}-slice`, namespace: ns, labels: { ...labels, "kubernetes.io/service-name": name } },
+      addressType: "IPv4",
+      endpoints: [
+        { addresses: ["10.244.1.2"], conditions: { ready: true, serving: true, terminating: false }, targetRef: { kind: "Pod", namespace: ns, name: "p" }, nodeName: "node-a" },
+        { addresses: ["10.244.1.3"], conditions: { ready: false } },
+      ],
+      ports: [{ name: "http", protocol: "TCP", port: 8080, appProtocol: "http" }],
+    },
+    "coordination.k8s.io/v1 Lease": {
+      apiVersion: "coordination.k8s.io/v1",
+      kind: "Lease",
+      metadata: { name: `${name}-lease`, namespace: ns, labels },
+      spec: { holderIdentity: "node-a", leaseDurationSeconds: 40, acquireTime: "2026-01-02T03:04:05.000000Z", renewTime: "2026-01-02T03:04:15.123456Z", leaseTransitions: 0 },
+    },
     "apps/v1 Deployment": {
       apiVersion: "apps/v1",
       kind: "Deployment",

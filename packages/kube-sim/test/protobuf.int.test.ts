@@ -78,12 +78,15 @@ describe("every built-in kind", () => {
   const builtins = registry.storedTypes().filter((t) => !t.isCustom);
   const all = samples("ns", "x");
 
+  /** The samples of the kinds kube-sim serves (the same ones on a real server). */
+  const served = (all: Record<string, Sample>) => builtins.map((t) => all[`${t.apiVersion} ${t.kind}`]).filter((x): x is Sample => x !== undefined);
+
   it("has a sample here (a kind added to kube-sim needs one)", () => {
     expect(builtins.map((t) => `${t.apiVersion} ${t.kind}`).filter((k) => !all[k])).toEqual([]);
   });
 
   it("creates the same object from a protobuf body as from JSON, answering JSON or protobuf alike (dry run)", async () => {
-    for (const sample of Object.values(samples(ns, `rt${suffix}`))) {
+    for (const sample of served(samples(ns, `rt${suffix}`))) {
       const path = `${await collection(sample)}?dryRun=All`;
       const viaJson = await raw(c, "POST", path, { headers: { "Content-Type": JSON_TYPE, Accept: JSON_TYPE }, body: JSON.stringify(sample) });
       expect([sample.kind, viaJson.status]).toEqual([sample.kind, 201]);
@@ -97,7 +100,7 @@ describe("every built-in kind", () => {
   });
 
   it("answers a get in protobuf that decodes to its JSON answer, and kube-sim's encoding of that JSON decodes back to it", async () => {
-    for (const sample of Object.values(samples(ns, `get${suffix}`))) {
+    for (const sample of served(samples(ns, `get${suffix}`))) {
       const path = await collection(sample);
       const created = await raw(c, "POST", path, { headers: { "Content-Type": JSON_TYPE }, body: JSON.stringify(sample) });
       expect([sample.kind, created.status]).toEqual([sample.kind, 201]);
@@ -117,7 +120,7 @@ describe("every built-in kind", () => {
   });
 
   it("lists in protobuf: the items of the JSON list, as a <Kind>List", async () => {
-    for (const sample of Object.values(samples(ns, `get${suffix}`))) {
+    for (const sample of served(samples(ns, `get${suffix}`))) {
       const path = `${await collection(sample)}?fieldSelector=${encodeURIComponent(`metadata.name=${sample.metadata?.name}`)}`;
       const json = parse(await raw(c, "GET", path, { headers: { Accept: JSON_TYPE } }));
       const pb = await raw(c, "GET", path, { headers: { Accept: CLIENT_GO_ACCEPT } });
