@@ -29,12 +29,14 @@ export async function startSim(opts: KubeSimOptions = {}): Promise<SimClients> {
   };
 }
 
-/** The Status a failed call answered with: its code, reason and message. */
+/** The Status a failed call answered with: its code, reason and message (a plain-text answer: its text, no reason). */
 export async function failure(call: Promise<unknown>): Promise<{ code: number; reason: string; message: string; details?: Record<string, unknown> }> {
   try {
     await call;
   } catch (err) {
     if (!(err instanceof k8s.ApiException)) throw err;
+    // A real API server answers paths of groups it does not serve with a plain "404 page not found".
+    if (typeof err.body === "string" && !err.body.trimStart().startsWith("{")) return { code: err.code, reason: "", message: err.body.trim() };
     const body: unknown = typeof err.body === "string" ? JSON.parse(err.body) : err.body;
     const status = body as { code: number; reason: string; message: string; kind: string; details?: Record<string, unknown> };
     if (status.kind !== "Status") throw new Error(`not a Status: ${JSON.stringify(body)}`);

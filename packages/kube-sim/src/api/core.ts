@@ -8,14 +8,16 @@ import type { KObject } from "../kinds.js";
 import { clone, deepEqual, isPlainObject, randomSuffix, timestamp } from "../machinery/objects.js";
 import { matchesFields, matchesLabels, type FieldRequirement, type Requirement } from "../machinery/selectors.js";
 import { metaErrors } from "../machinery/validation.js";
+import { normalizeObject } from "../protobuf/index.js";
 import { AuditLog, SYSTEM_USER } from "../store/audit.js";
 import type { Store } from "../store/store.js";
 import type { AuditVerb } from "../types.js";
 import { alreadyExists, badRequest, conflict, forbidden, invalid, notFound, type FieldError } from "./errors.js";
+import { checkFields, type FieldCheck } from "./fields.js";
 import { applyPatch } from "./patch.js";
 import type { ResourceRegistry, ResourceType } from "./resources.js";
 
-export interface WriteContext {
+export interface WriteContext extends FieldCheck {
   user: string;
   dryRun?: boolean;
   /** A write of kube-sim's own controllers, made in-process (HTTP writes are audited by their handler). */
@@ -59,7 +61,7 @@ export class ApiCore {
     this.auditLog.record({ ...entry, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}), ...(subresource ? { subresource } : {}) });
   }
 
-  #checkBody(rt: ResourceType, body: unknown, namespace: string): KObject {
+  #checkBody(rt: ResourceType, body: unknown, namespace: string, ctx: WriteContext): KObject {
     if (!isPlainObject(body)) throw badRequest(`the body of the request could not be decoded as a ${rt.kind}`);
     const obj = clone(body) as KObject;
     if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
@@ -76,6 +78,7 @@ export class ApiCore {
     else delete obj.metadata.namespace;
     obj.apiVersion = rt.storageApiVersion;
     obj.kind = rt.kind;
+    checkFields(rt, obj, ctx);
     return obj;
   }
 
@@ -97,8 +100,8 @@ export class ApiCore {
     if (errors.length > 0) throw invalid(rt.kind, rt.group, obj.metadata.name ?? obj.metadata.generateName ?? "", errors);
   }
 
-  #prepareCreate(rt: ResourceType, namespace: string, body: unknown): KObject {
-    const obj = this.#checkBody(rt, body, namespace);
+  #prepareCreate(rt: ResourceType, namespace: string, body: unknown, ctx: WriteContext): KObject {
+    const obj = this.#checkBody(rt, body, namespace, ctx);
     this.#checkNamespace(rt, namespace);
     const meta = obj.metadata;
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName.slice(0, 58)}${randomSuffix()}`;
@@ -114,6 +117,7 @@ export class ApiCore {
       if (status === undefined) delete obj.status;
       else obj.status = status;
     }
+    normalizeObject(rt.apiVersion, rt.kind, obj);
     this.#validate(rt, obj, undefined);
     if (this.find(rt, namespace, meta.name ?? "")) throw alreadyExists(rt, meta.name ?? "");
     return obj;
@@ -129,7 +133,7 @@ export class ApiCore {
 
   /** Creates an object. */
   create(rt: ResourceType, namespace: string, body: unknown, ctx: WriteContext): KObject {
-    return this.#commitCreate(rt, this.#prepareCreate(rt, namespace, body), ctx);
+    return this.#commitCreate(rt, this.#prepareCreate(rt, namespace, body, ctx), ctx);
   }
 
   #mainUpdate(rt: ResourceType, old: KObject, obj: KObject): KObject {
@@ -174,7 +178,7 @@ export class ApiCore {
   update(rt: ResourceType, namespace: string, name: string, body: unknown, ctx: WriteContext, subresource?: string): KObject {
     const old = this.find(rt, namespace, name);
     if (!old) throw notFound(rt, name);
-    const obj = this.#checkBody(rt, body, namespace);
+    const obj = this.#checkBody(rt, body, namespace, ctx);
     if (obj.metadata.name !== undefined && obj.metadata.name !== name) {
       throw badRequest(`the name of the object (${String(obj.metadata.name)}) does not match the name on the URL (${name})`);
     }
@@ -186,6 +190,7 @@ export class ApiCore {
       throw conflict(rt, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${old.metadata.uid ?? ""}`);
     }
     const next = subresource === "status" ? this.#statusUpdate(rt, old, obj) : this.#mainUpdate(rt, old, obj);
+    normalizeObject(rt.apiVersion, rt.kind, next);
     this.#bumpGeneration(rt, next, old);
     next.metadata.resourceVersion = old.metadata.resourceVersion;
     if (deepEqual(next, old)) return this.toRead(rt, old);
@@ -206,11 +211,12 @@ export class ApiCore {
     const old = this.find(rt, namespace, name);
     if (!old) throw notFound(rt, name);
     const patched = applyPatch(this.toRead(rt, old), patchType, patch, rt.kind);
-    return this.update(rt, namespace, name, patched, ctx, subresource);
+    return this.update(rt, namespace, name, patched, { ...ctx, patch: true }, subresource);
   }
 
   /** Commits a change made by the simulator itself to a copy of a stored object. */
   commitInternal(rt: ResourceType, next: KObject, old: KObject, subresource?: string): KObject {
+    normalizeObject(rt.apiVersion, rt.kind, next);
     next.metadata.resourceVersion = old.metadata.resourceVersion;
     if (deepEqual(next, old)) return old;
     return this.#commitUpdate(rt, next, old, SYSTEM, subresource);

@@ -4,9 +4,10 @@
  */
 import type { KObject, Pod } from "../kinds.js";
 import { clone, deepEqual, isPlainObject, timestamp } from "../machinery/objects.js";
+import { CRD_CLEANUP_FINALIZER } from "../strategies/crd.js";
 import { markPodNotReady, needsGracefulDeletion } from "../strategies/pod.js";
 import type { ApiCore, WriteContext } from "./core.js";
-import { badRequest, conflict, notFound } from "./errors.js";
+import { badRequest, conflict, invalid, notFound } from "./errors.js";
 import type { ResourceType } from "./resources.js";
 
 export interface DeleteOptions {
@@ -30,18 +31,20 @@ function checkPreconditions(rt: ResourceType, old: KObject, opts: DeleteOptions)
   const p = opts.preconditions;
   if (!p) return;
   const name = old.metadata.name ?? "";
+  // The registry names the kind here, not the resource (`ConfigMap "x"`).
+  const kind = { group: rt.group, resource: rt.kind };
   if (p.uid && p.uid !== old.metadata.uid) {
-    throw conflict(rt, name, `Precondition failed: UID in precondition: ${p.uid}, UID in object meta: ${old.metadata.uid ?? ""}`);
+    throw conflict(kind, name, `the UID in the precondition (${p.uid}) does not match the UID in record (${old.metadata.uid ?? ""}). The object might have been deleted and then recreated`);
   }
   if (p.resourceVersion && p.resourceVersion !== old.metadata.resourceVersion) {
-    throw conflict(rt, name, `Precondition failed: ResourceVersion in precondition: ${p.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion ?? ""}`);
+    throw conflict(kind, name, `the ResourceVersion in the precondition (${p.resourceVersion}) does not match the ResourceVersion in record (${old.metadata.resourceVersion ?? ""}). The object might have been modified`);
   }
 }
 
 function policyFinalizer(opts: DeleteOptions): string | undefined {
   const policy = opts.propagationPolicy ?? (opts.orphanDependents === true ? "Orphan" : undefined);
   if (policy !== undefined && !POLICIES.includes(policy)) {
-    throw badRequest(`DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"`);
+    throw invalid("DeleteOptions", "meta.k8s.io", "", [{ type: "NotSupported", field: "propagationPolicy", value: policy, detail: 'supported values: "Foreground", "Background", "Orphan", "nil"' }]);
   }
   if (policy === "Foreground") return FOREGROUND;
   if (policy === "Orphan") return ORPHAN;
@@ -84,9 +87,12 @@ export function deleteObject(core: ApiCore, rt: ResourceType, namespace: string,
   if (!old) throw notFound(rt, name);
   checkPreconditions(rt, old, opts);
   const next = clone(old);
-  const finalizer = policyFinalizer(opts);
-  if (finalizer && !old.metadata.deletionTimestamp && !(next.metadata.finalizers ?? []).includes(finalizer)) {
-    next.metadata.finalizers = [...(next.metadata.finalizers ?? []), finalizer];
+  // A CRD gets its cleanup finalizer when it is deleted (its custom resources go first), as the real registry adds it.
+  const crd = rt.rkey === "apiextensions.k8s.io/customresourcedefinitions" ? CRD_CLEANUP_FINALIZER : undefined;
+  for (const finalizer of [policyFinalizer(opts), crd]) {
+    if (finalizer && !old.metadata.deletionTimestamp && !(next.metadata.finalizers ?? []).includes(finalizer)) {
+      next.metadata.finalizers = [...(next.metadata.finalizers ?? []), finalizer];
+    }
   }
   const now = Date.now();
   if (rt.rkey === "/namespaces") {

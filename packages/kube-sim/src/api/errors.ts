@@ -151,7 +151,6 @@ export function invalid(kind: string, group: string, name: string, errors: Field
   const parts = errors.map((e) => `${e.field}: ${causeMessage(e)}`);
   const summary = parts.length === 1 ? parts[0] : `[${parts.join(", ")}]`;
   const qualifiedKind = group ? `${kind}.${group}` : kind;
-  const d: StatusDetails = { name, kind, causes };
-  if (group) d.group = group;
+  const d: StatusDetails = { ...(name ? { name } : {}), ...(group ? { group } : {}), kind, causes };
   return new ApiError(422, "Invalid", `${qualifiedKind} "${name}" is invalid: ${summary}`, d);
 }

@@ -6,10 +6,12 @@ import { SYSTEM_USER } from "../store/audit.js";
 import { bindPod } from "./binding.js";
 import type { ApiCore, WriteContext } from "./core.js";
 import { deleteObject, parseDeleteOptions } from "./delete.js";
-import { ApiError, badRequest, internalError, methodNotAllowed, pathNotFound } from "./errors.js";
-import { listObjects, selectorsOf } from "./list.js";
+import { ApiError, badRequest, internalError, invalid, methodNotAllowed, pathNotFound } from "./errors.js";
+import { checkListOptions, listItems, listObjects, selectorsOf } from "./list.js";
 import { PATCH_TYPES, patchTypeOf } from "./patch.js";
-import { flag, readJson, sendError, sendJson, userOf, type ResourceRoute } from "./request.js";
+import { fieldValidationOf } from "./fields.js";
+import { encodingFor, requireJson } from "./media.js";
+import { flag, readObject, send, sendError, userOf, type ResourceRoute } from "./request.js";
 import type { ResourceType } from "./resources.js";
 import { patchScale, toScale, updateScale } from "./scale.js";
 import { toTable, wantsTable } from "./table.js";
@@ -53,6 +55,7 @@ function resolve(route: ResourceRoute, ctx: HandlerContext, method: string): Res
 export async function handleResource(req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams, ctx: HandlerContext): Promise<void> {
   const method = req.method ?? "GET";
   const rt = resolve(route, ctx, method);
+  if (rt.isCustom) requireJson(res);
   const call: Call = { req, res, route, query, rt, ctx, namespace: route.namespace ?? "", name: route.name ?? "" };
   if (method === "GET") return read(call);
   const verb = verbOf(method, route);
@@ -77,15 +80,16 @@ function read(call: Call): void {
   const includeObject = query.get("includeObject");
   if (route.name !== undefined) {
     const obj = ctx.core.get(rt, call.namespace, call.name);
-    if (table) sendJson(res, 200, toTable(rt, [obj], obj.metadata.resourceVersion ?? "", includeObject));
-    else sendJson(res, 200, route.subresource === "scale" ? toScale(obj) : obj);
+    if (table) send(res, 200, toTable(rt, [obj], obj.metadata.resourceVersion ?? "", includeObject));
+    else send(res, 200, route.subresource === "scale" ? toScale(obj) : obj);
     return;
   }
+  checkListOptions(query, flag(query, "watch"));
   if (flag(query, "watch")) return watch(call, table ? (obj) => toTable(rt, [ctx.core.toRead(rt, obj)], obj.metadata.resourceVersion ?? "", includeObject) : undefined);
   const list = listObjects(ctx.core, rt, route.namespace, query);
-  if (!table) return sendJson(res, 200, list);
+  if (!table) return send(res, 200, list);
   const { resourceVersion, ...rest } = list.metadata as { resourceVersion: string };
-  sendJson(res, 200, toTable(rt, list.items as KObject[], resourceVersion, includeObject, rest));
+  send(res, 200, toTable(rt, list.items as KObject[], resourceVersion, includeObject, rest));
 }
 
 function watch(call: Call, render?: (obj: KObject) => unknown): void {
@@ -101,12 +105,22 @@ function watch(call: Call, render?: (obj: KObject) => unknown): void {
     sendInitialEvents: flag(query, "sendInitialEvents"),
     allowBookmarks: flag(query, "allowWatchBookmarks"),
     timeoutSeconds: timeout > 0 ? timeout : 1800,
+    encoding: render ? "json" : encodingFor(res, { apiVersion: rt.apiVersion, kind: rt.kind }),
     ...(render ? { render } : {}),
-  };
+  } as const;
   WatchStream.check(request);
   const stream = new WatchStream(res, request, ctx.core);
   ctx.watches.add(stream);
   stream.start(ctx.bookmarkIntervalMs, () => ctx.watches.delete(stream));
+}
+
+/** The options kind of the writes that validate their fields. */
+const OPTIONS: Partial<Record<AuditVerb, string>> = { create: "CreateOptions", update: "UpdateOptions", patch: "PatchOptions" };
+
+/** The kind a write's body decodes into. */
+function bodyKind(verb: AuditVerb, rt: ResourceType, route: ResourceRoute): string {
+  if (verb === "delete" || verb === "deletecollection") return "DeleteOptions";
+  return route.subresource === "scale" ? "Scale" : rt.kind;
 }
 
 async function audited(call: Call, verb: AuditVerb): Promise<void> {
@@ -117,12 +131,15 @@ async function audited(call: Call, verb: AuditVerb): Promise<void> {
   let patchType: string | undefined;
   let name = route.name;
   try {
+    const options = OPTIONS[verb];
+    if (options) Object.assign(wctx, { validation: fieldValidationOf(query, options), warnings: [] });
     if (verb === "patch") patchType = patchTypeOf(req.headers["content-type"], rt.isCustom);
-    body = await readJson(req);
+    body = await readObject(req, { protobuf: !rt.isCustom, ...(verb === "patch" ? {} : { into: bodyKind(verb, rt, route) }) });
     const [status, result] = await write(call, verb, body, wctx, patchType);
     code = status;
     name ??= (result as { metadata?: { name?: string } }).metadata?.name;
-    sendJson(res, status, result);
+    if (wctx.warnings?.length) res.setHeader("Warning", wctx.warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+    send(res, status, result);
   } catch (err) {
     const apiErr = err instanceof ApiError ? err : internalError(err);
     code = apiErr.code;
@@ -171,7 +188,7 @@ async function patch(call: Call, body: unknown, wctx: WriteContext, patchType: s
   if (body === undefined) throw badRequest("the body of the request was empty");
   if (route.subresource === "scale") return [200, patchScale(ctx.core, rt, namespace, name, patchType, body, wctx)];
   if (patchType === PATCH_TYPES.apply) {
-    if (!query.get("fieldManager")) throw badRequest(`PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch`);
+    if (!query.get("fieldManager")) throw invalid("PatchOptions", "meta.k8s.io", "", [{ type: "Required", field: "fieldManager", detail: "is required for apply patch" }]);
     if (!ctx.core.find(rt, namespace, name)) return [201, ctx.core.create(rt, namespace, body, wctx)];
   }
   return [200, ctx.core.patch(rt, namespace, name, patchType, body, wctx, route.subresource)];
@@ -197,5 +214,5 @@ function removeCollection(call: Call, body: unknown, wctx: WriteContext): Result
   const items = ctx.core.list(rt, route.namespace, labels, fields).map((o) => {
     return deleteObject(ctx.core, rt, o.metadata.namespace ?? "", o.metadata.name ?? "", opts, wctx).object;
   });
-  return [200, { kind: rt.listKind, apiVersion: rt.apiVersion, metadata: { resourceVersion: String(ctx.core.store.resourceVersion) }, items }];
+  return [200, { kind: rt.listKind, apiVersion: rt.apiVersion, metadata: { resourceVersion: String(ctx.core.store.resourceVersion) }, items: listItems(rt, items) }];
 }

@@ -4,7 +4,8 @@ import type { AuditLog } from "../store/audit.js";
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, VERSION_INFO } from "./discovery.js";
 import { ApiError, internalError, methodNotAllowed, pathNotFound } from "./errors.js";
 import { handleResource, type HandlerContext } from "./handlers.js";
-import { parseRoute, sendError, sendJson } from "./request.js";
+import { negotiate, requireJsonDocument } from "./media.js";
+import { parseRoute, send, sendError, sendJson } from "./request.js";
 
 export interface ApiServerContext extends HandlerContext {
   audit: AuditLog;
@@ -23,13 +24,16 @@ function serveFixed(req: IncomingMessage, res: ServerResponse, path: string, ctx
   const registry = ctx.core.registry;
   switch (path) {
     case "/version":
+      requireJsonDocument(req, res);
       sendJson(res, 200, VERSION_INFO);
       return true;
     case "/api":
-      sendJson(res, 200, apiVersions(ctx.address()));
+      negotiate(req, res);
+      send(res, 200, apiVersions(ctx.address()));
       return true;
     case "/apis":
-      sendJson(res, 200, apiGroupList(registry));
+      negotiate(req, res);
+      send(res, 200, apiGroupList(registry));
       return true;
     case "/openapi/v2":
       // Zero bytes: a valid, empty protobuf document. kubectl finds no schema and skips
@@ -55,13 +59,13 @@ function serveDiscovery(res: ServerResponse, route: NonNullable<ReturnType<typeo
   if (route.kind === "group") {
     const body = apiGroup(registry, route.group);
     if (!body) throw pathNotFound();
-    sendJson(res, 200, body);
+    send(res, 200, body);
     return true;
   }
   if (route.kind === "group-version") {
     const body = apiResourceList(registry, route.group, route.version);
     if (!body) throw pathNotFound();
-    sendJson(res, 200, body);
+    send(res, 200, body);
     return true;
   }
   return false;
@@ -72,7 +76,12 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, ctx: ApiServe
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
   if (req.method === "GET" && serveFixed(req, res, path, ctx)) return;
   const route = parseRoute(path);
-  if (!route) throw pathNotFound();
+  // Outside /api and the groups it serves, a real API server's mux answers in plain text.
+  if (!route || (route.group !== "" && !ctx.core.registry.groups().some((g) => g.name === route.group))) {
+    sendText(res, 404, "404 page not found\n");
+    return;
+  }
+  negotiate(req, res);
   if (route.kind !== "resource") {
     if (req.method !== "GET") throw methodNotAllowed();
     serveDiscovery(res, route, ctx);

@@ -12,19 +12,23 @@ export const PATCH_TYPES = {
   apply: "application/apply-patch+yaml",
 } as const;
 
-const ACCEPTED = `${PATCH_TYPES.json}, ${PATCH_TYPES.merge}, ${PATCH_TYPES.apply}, ${PATCH_TYPES.strategic}`;
-
 /** The patch type of a request's Content-Type, or a 415. */
 export function patchTypeOf(contentType: string | undefined, isCustom: boolean): string {
   const type = (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
   const known: string[] = Object.values(PATCH_TYPES);
-  if (!known.includes(type)) {
-    throw unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: ${ACCEPTED}`);
-  }
+  // The real server's patch handler answers an unknown patch type tersely.
+  if (!known.includes(type)) throw unsupportedMediaType("415: Unsupported Media Type");
   if (type === PATCH_TYPES.strategic && isCustom) {
     throw unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.json}, ${PATCH_TYPES.merge}, ${PATCH_TYPES.apply}`);
   }
   return type;
+}
+
+/** How Go's encoding/json names a JSON value's type in its errors. */
+function goJsonType(v: unknown): string {
+  if (Array.isArray(v)) return "array";
+  if (v === null) return "null";
+  return typeof v === "boolean" ? "bool" : typeof v;
 }
 
 function invalidPatch(message: string): ApiError {
@@ -37,7 +41,7 @@ export function applyPatch(current: unknown, patchType: string, patch: unknown, 
       case PATCH_TYPES.json:
         return applyJsonPatch(current, patch);
       case PATCH_TYPES.merge:
-        if (!isPlainObject(patch)) throw badRequest("a merge patch must be a JSON object");
+        if (!isPlainObject(patch)) throw badRequest(`error decoding patch: json: cannot unmarshal ${goJsonType(patch)} into Go value of type map[string]interface {}`);
         return applyMergePatch(current, patch);
       case PATCH_TYPES.strategic:
         return applyStrategicMergePatch(current, patch, MERGE_SCHEMAS[kind] ?? DEFAULT_MERGE_SCHEMA);
@@ -47,7 +51,7 @@ export function applyPatch(current: unknown, patchType: string, patch: unknown, 
         throw unsupportedMediaType(`unknown patch type ${patchType}`);
     }
   } catch (err) {
-    if (err instanceof JsonPatchFormatError) throw badRequest(err.message);
+    if (err instanceof JsonPatchFormatError) throw invalidPatch(err.message);
     if (err instanceof JsonPatchApplyError) throw invalidPatch(err.message);
     if (err instanceof StrategicMergeError) throw badRequest(err.message);
     throw err;

@@ -1,6 +1,8 @@
-/** HTTP plumbing: the route of a request, its body, its user, and answers in JSON. */
+/** HTTP plumbing: the route of a request, its body, its user, and answers in JSON or protobuf. */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { CodecError, decodeObject, encodeObject } from "../protobuf/index.js";
 import { ApiError, badRequest, unsupportedMediaType } from "./errors.js";
+import { encodingFor, JSON_MEDIA, PROTOBUF_MEDIA } from "./media.js";
 
 export interface ResourceRoute {
   group: string;
@@ -49,16 +51,45 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** The JSON body of a write. Protobuf and YAML bodies are refused (clients fall back to JSON). */
-export async function readJson(req: IncomingMessage): Promise<unknown> {
+/** What a write's body must be: a `kind` (custom resources are JSON only), or a patch document. */
+export interface BodyRule {
+  /** The kind the body decodes into (`Pod`, `Scale`, `DeleteOptions`); absent for a patch. */
+  into?: string;
+  protobuf: boolean;
+}
+
+/** A body the server could not decode, described as the real server does: its kind, the error, its first bytes. */
+function unrecognized(into: string, why: string, raw: Buffer): ApiError {
+  const head = raw.subarray(0, 30);
+  const summary = raw[0] === 0x7b ? head.toString("utf8") : head.toString("hex");
+  return badRequest(`the object provided is unrecognized (must be of type ${into}): ${why} (${summary}${raw.length > 30 ? " ..." : ""})`);
+}
+
+/**
+ * The body of a write as a JSON value: JSON, or Kubernetes protobuf for the built-in kinds (custom
+ * resources and patches are JSON only: 415, as a real server answers).
+ */
+export async function readObject(req: IncomingMessage, rule: BodyRule): Promise<unknown> {
   const raw = await readBody(req);
   if (raw.length === 0) return undefined;
-  const type = (req.headers["content-type"] ?? "").toLowerCase();
-  if (type.includes("protobuf")) throw unsupportedMediaType("the body of the request was in an unknown format - accepted media types include: application/json");
+  const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  const accepted = rule.protobuf ? [JSON_MEDIA, PROTOBUF_MEDIA] : [JSON_MEDIA];
+  if (rule.into !== undefined && type !== "" && !accepted.includes(type)) {
+    throw unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: ${accepted.join(", ")}`);
+  }
+  if (type === PROTOBUF_MEDIA && rule.into !== undefined) {
+    try {
+      return decodeObject(raw);
+    } catch (err) {
+      if (err instanceof CodecError) throw unrecognized(rule.into, err.message, raw);
+      throw err;
+    }
+  }
   try {
     return JSON.parse(raw.toString("utf8"));
   } catch (err) {
-    throw badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
+    const why = `couldn't get version/kind; json parse error: ${(err as Error).message}`;
+    throw rule.into === undefined ? badRequest(why) : unrecognized(rule.into, why, raw);
   }
 }
 
@@ -73,12 +104,20 @@ export function userOf(req: IncomingMessage): string {
 
 export function sendJson(res: ServerResponse, code: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(code, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text), "Cache-Control": "no-cache, private" });
+  res.writeHead(code, { "Content-Type": JSON_MEDIA, "Content-Length": Buffer.byteLength(text), "Cache-Control": "no-cache, private" });
   res.end(text);
 }
 
+/** Answers with an API object in the encoding the client prefers among those that can carry it. */
+export function send(res: ServerResponse, code: number, body: unknown): void {
+  if (encodingFor(res, body) === "json") return sendJson(res, code, body);
+  const data = encodeObject(body);
+  res.writeHead(code, { "Content-Type": PROTOBUF_MEDIA, "Content-Length": data.length, "Cache-Control": "no-cache, private" });
+  res.end(data);
+}
+
 export function sendError(res: ServerResponse, err: ApiError): void {
-  sendJson(res, err.code, err.toStatus());
+  send(res, err.code, err.toStatus());
 }
 
 export function flag(query: URLSearchParams, name: string): boolean {

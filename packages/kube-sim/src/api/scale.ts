@@ -1,6 +1,7 @@
 /** The `scale` subresource: an autoscaling/v1 Scale view of a Deployment's or ReplicaSet's replicas. */
 import type { Deployment, KObject, LabelSelectorObj } from "../kinds.js";
 import { clone, isPlainObject } from "../machinery/objects.js";
+import { normalizeObject } from "../protobuf/index.js";
 import type { ApiCore, WriteContext } from "./core.js";
 import { badRequest, conflict, invalid } from "./errors.js";
 import { applyPatch } from "./patch.js";
@@ -22,7 +23,7 @@ export function selectorText(sel: LabelSelectorObj | undefined): string {
 export function toScale(obj: KObject): KObject {
   const d = obj as Deployment;
   const meta = d.metadata;
-  return {
+  const scale: KObject = {
     kind: "Scale",
     apiVersion: "autoscaling/v1",
     metadata: {
@@ -35,6 +36,8 @@ export function toScale(obj: KObject): KObject {
     spec: { replicas: d.spec.replicas ?? 0 },
     status: { replicas: d.status?.replicas ?? 0, selector: selectorText(d.spec.selector) },
   };
+  normalizeObject("autoscaling/v1", "Scale", scale);
+  return scale;
 }
 
 export function updateScale(core: ApiCore, rt: ResourceType, namespace: string, name: string, body: unknown, ctx: WriteContext): KObject {

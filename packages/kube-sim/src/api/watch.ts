@@ -1,15 +1,18 @@
 /**
- * Watch streams: `{"type":…,"object":…}` lines. Starts with synthetic ADDED events (no
+ * Watch streams: `{"type":…,"object":…}` lines, or length-prefixed protobuf WatchEvent frames for a
+ * client that prefers protobuf. Starts with synthetic ADDED events (no
  * resourceVersion, "0", or sendInitialEvents) or resumes from the history after a resourceVersion
  * (an ERROR event with a 410 Expired Status when it is too old, as the real watch cache answers);
  * label and field selectors turn objects leaving or entering the selection into DELETED / ADDED.
  */
 import type { ServerResponse } from "node:http";
 import type { KObject } from "../kinds.js";
+import { CodecError, encodeWatchEvent } from "../protobuf/index.js";
 import { matchesFields, matchesLabels, type FieldRequirement, type Requirement } from "../machinery/selectors.js";
 import type { StoreEvent } from "../store/store.js";
 import type { ApiCore } from "./core.js";
-import { badRequest, expired } from "./errors.js";
+import { badRequest, expired, internalError } from "./errors.js";
+import { JSON_MEDIA, PROTOBUF_MEDIA, type Encoding } from "./media.js";
 import type { ResourceType } from "./resources.js";
 
 export interface WatchRequest {
@@ -21,6 +24,7 @@ export interface WatchRequest {
   sendInitialEvents: boolean;
   allowBookmarks: boolean;
   timeoutSeconds: number;
+  encoding: Encoding;
   /** Wraps each object before it is sent (Table rows); identity by default. */
   render?: (obj: KObject) => unknown;
 }
@@ -60,14 +64,26 @@ export class WatchStream {
     return matchesLabels(this.#req.labels, o.metadata.labels) && matchesFields(this.#req.fields, o);
   };
 
-  #line(type: string, obj: KObject): string {
-    const object = this.#req.render ? this.#req.render(obj) : this.#core.toRead(this.#req.rt, obj);
+  /** One event as the stream's encoding writes it. */
+  #event(type: string, object: unknown): string | Buffer {
+    if (this.#req.encoding === "protobuf") return encodeWatchEvent(type, object);
     return `${JSON.stringify({ type, object })}\n`;
   }
 
-  #write(text: string): void {
+  /** An object's event; an object that protobuf cannot carry ends the stream with an ERROR event. */
+  #line(type: string, obj: KObject): string | Buffer {
+    try {
+      return this.#event(type, this.#req.render ? this.#req.render(obj) : this.#core.toRead(this.#req.rt, obj));
+    } catch (err) {
+      if (!(err instanceof CodecError)) throw err;
+      queueMicrotask(() => this.close());
+      return this.#event("ERROR", internalError(err).toStatus());
+    }
+  }
+
+  #write(data: string | Buffer): void {
     if (this.#closed) return;
-    this.#res.write(text);
+    this.#res.write(data);
     if (this.#res.writableLength > MAX_BUFFERED) this.close();
   }
 
@@ -79,7 +95,7 @@ export class WatchStream {
       this.#write(this.#line(type, ev.object));
       return;
     }
-    const key = `${type} ${this.#req.rt.apiVersion}`;
+    const key = `${type} ${this.#req.rt.apiVersion} ${this.#req.encoding}`;
     const cache = (ev.cache ??= new Map());
     let text = cache.get(key);
     if (text === undefined) {
@@ -92,7 +108,7 @@ export class WatchStream {
   #bookmark(initialEnd: boolean): void {
     const metadata: Record<string, unknown> = { resourceVersion: String(this.#core.store.resourceVersion) };
     if (initialEnd) metadata.annotations = { "k8s.io/initial-events-end": "true" };
-    this.#write(`${JSON.stringify({ type: "BOOKMARK", object: { kind: this.#req.rt.kind, apiVersion: this.#req.rt.apiVersion, metadata } })}\n`);
+    this.#write(this.#event("BOOKMARK", { kind: this.#req.rt.kind, apiVersion: this.#req.rt.apiVersion, metadata }));
   }
 
   /** Checks the request before any header is sent (a bad resourceVersion is a 400). */
@@ -103,7 +119,8 @@ export class WatchStream {
 
   start(bookmarkIntervalMs: number, onClose: () => void): void {
     const res = this.#res;
-    res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-cache, private", "Transfer-Encoding": "chunked" });
+    const type = this.#req.encoding === "protobuf" ? `${PROTOBUF_MEDIA};stream=watch` : JSON_MEDIA;
+    res.writeHead(200, { "Content-Type": type, "Cache-Control": "no-cache, private", "Transfer-Encoding": "chunked" });
     res.flushHeaders();
     res.on("close", () => {
       this.close();
@@ -129,7 +146,7 @@ export class WatchStream {
     const events = store.since(Number(resourceVersion));
     if (!events) {
       const status = expired(`too old resource version: ${resourceVersion} (${store.oldestResumable})`).toStatus();
-      this.#write(`${JSON.stringify({ type: "ERROR", object: status })}\n`);
+      this.#write(this.#event("ERROR", status));
       this.close();
       return false;
     }

@@ -86,7 +86,9 @@ export function endpointsController(ctx: ControllerContext): { stop(): void } {
   const queue = new WorkQueue("endpoints-controller", reconcile, ctx.log);
   const onEvent = (ev: StoreEvent): void => {
     const meta = ev.object.metadata;
-    if (ev.rkey === RKEY.services || ev.rkey === RKEY.endpoints) queue.add(nsKey(meta.namespace ?? "", meta.name ?? ""));
+    // Endpoints only count when deleted (to be made again), as for the real controller: an Endpoints
+    // object of no Service (one a user manages) is left alone.
+    if (ev.rkey === RKEY.services || (ev.rkey === RKEY.endpoints && ev.type === "DELETED")) queue.add(nsKey(meta.namespace ?? "", meta.name ?? ""));
     else if (ev.rkey === RKEY.pods && podChangeMatters(ev)) for (const key of servicesSelecting(core, ev.object, ev.old)) queue.add(key);
   };
   const unsubscribe = core.store.subscribe(onEvent);

@@ -18,34 +18,62 @@ function keepsUnknown(schema: JsonSchemaProps): boolean {
   return schema["x-kubernetes-preserve-unknown-fields"] === true || schema.additionalProperties === true || schema["x-kubernetes-embedded-resource"] === true;
 }
 
-function pruneValue(value: unknown, schema: JsonSchemaProps | undefined): void {
+/** Where a walk is and what it does: the JSON path so far, the pruned paths, whether to fill defaults. */
+interface Walk {
+  path: string;
+  pruned?: string[];
+  defaults: boolean;
+}
+
+const at = (w: Walk, key: string): Walk => ({ ...w, path: w.path ? `${w.path}.${key}` : key });
+
+function pruneValue(value: unknown, schema: JsonSchemaProps | undefined, w: Walk): void {
   if (!schema) return;
   if (Array.isArray(value)) {
-    for (const item of value) pruneValue(item, schema.items);
+    value.forEach((item, i) => pruneValue(item, schema.items, { ...w, path: `${w.path}[${i}]` }));
     return;
   }
   if (!isPlainObject(value)) return;
   for (const key of Object.keys(value)) {
     const child = childSchema(schema, key);
-    if (child) pruneValue(value[key], child);
-    else if (!keepsUnknown(schema) && (schema.properties || schema.additionalProperties !== undefined || schema.type === "object")) delete value[key];
+    if (child) pruneValue(value[key], child, at(w, key));
+    else if (!keepsUnknown(schema) && (schema.properties || schema.additionalProperties !== undefined || schema.type === "object")) {
+      w.pruned?.push(at(w, key).path);
+      delete value[key];
+    }
   }
+  if (!w.defaults) return;
   for (const [key, prop] of Object.entries(schema.properties ?? {})) {
     if (value[key] === undefined && prop.default !== undefined) value[key] = clone(prop.default);
   }
 }
 
-/** Drops fields the schema does not know (except apiVersion, kind, metadata) and fills defaults. */
-export function pruneAndDefault(obj: Record<string, unknown>, schema: JsonSchemaProps): void {
+function pruneRoot(obj: Record<string, unknown>, schema: JsonSchemaProps, w: Walk): void {
   for (const key of Object.keys(obj)) {
     if (ROOT_KEYS.has(key)) continue;
     const child = childSchema(schema, key);
-    if (child) pruneValue(obj[key], child);
-    else if (!keepsUnknown(schema)) delete obj[key];
+    if (child) pruneValue(obj[key], child, at(w, key));
+    else if (!keepsUnknown(schema)) {
+      w.pruned?.push(key);
+      delete obj[key];
+    }
   }
+  if (!w.defaults) return;
   for (const [key, prop] of Object.entries(schema.properties ?? {})) {
     if (!ROOT_KEYS.has(key) && obj[key] === undefined && prop.default !== undefined) obj[key] = clone(prop.default);
   }
+}
+
+/** Drops fields the schema does not know (except apiVersion, kind, metadata) and fills defaults. */
+export function pruneAndDefault(obj: Record<string, unknown>, schema: JsonSchemaProps): void {
+  pruneRoot(obj, schema, { path: "", defaults: true });
+}
+
+/** Drops the fields the schema does not know and returns their paths, sorted (as the real server lists them). */
+export function pruneUnknown(obj: Record<string, unknown>, schema: JsonSchemaProps): string[] {
+  const pruned: string[] = [];
+  pruneRoot(obj, schema, { path: "", pruned, defaults: false });
+  return pruned.sort();
 }
 
 function typeOf(value: unknown): string {

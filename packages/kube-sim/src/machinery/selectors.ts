@@ -45,8 +45,8 @@ function checkValue(value: string, term: string): string {
 
 function parseSetTerm(term: string, match: RegExpExecArray): Requirement {
   const [, rawKey = "", rawOp = "", rawValues = ""] = match;
+  // `in ()` is the set of the empty value, as the Go parser reads it: it selects `key=""` only.
   const values = rawValues.split(",").map((v) => checkValue(v.trim(), term));
-  if (rawValues.trim() === "") throw badRequest(`unable to parse requirement: for 'in', 'notin' operators, values set can't be empty in "${term}"`);
   return { key: checkKey(rawKey.trim(), term), op: rawOp === "in" ? "in" : "notin", values };
 }
 
@@ -118,13 +118,13 @@ export interface FieldRequirement {
 }
 
 /** Parses `metadata.name=web,status.phase!=Running`, refusing fields the resource does not support. */
-export function parseFieldSelector(text: string | null | undefined, supported: (path: string) => boolean): FieldRequirement[] {
+export function parseFieldSelector(text: string | null | undefined, supported: (path: string) => boolean, unsupported = (path: string) => `field label not supported: ${path}`): FieldRequirement[] {
   if (!text) return [];
   return text.split(",").filter((t) => t.trim()).map((term) => {
     const m = /^([^=!]+)(==|=|!=)(.*)$/.exec(term.trim());
     if (!m) throw badRequest(`invalid selector: '${term}'; can't understand '${term}'`);
     const [, path = "", op, value = ""] = m;
-    if (!supported(path)) throw badRequest(`field label not supported: ${path}`);
+    if (!supported(path)) throw badRequest(unsupported(path));
     return { path, negate: op === "!=", value };
   });
 }

@@ -16,7 +16,7 @@ export interface StoreEvent {
   readonly object: KObject;
   readonly old?: KObject;
   /** Serialised forms, filled lazily by watchers that share them. */
-  cache?: Map<string, string>;
+  cache?: Map<string, string | Buffer>;
 }
 
 export type Listener = (event: StoreEvent) => void;

@@ -2,7 +2,7 @@
 import type { FieldError } from "../api/errors.js";
 import type { Crd, JsonSchemaProps } from "../kinds.js";
 import { isPlainObject } from "../machinery/objects.js";
-import { schemaErrors, pruneAndDefault } from "../machinery/schema.js";
+import { pruneAndDefault, pruneUnknown, schemaErrors } from "../machinery/schema.js";
 import type { Strategy } from "./strategy.js";
 
 export const CRD_CLEANUP_FINALIZER = "customresourcecleanup.apiextensions.k8s.io";
@@ -40,10 +40,6 @@ export const CRD: Strategy = {
       v.served ??= true;
       v.storage ??= false;
     }
-    const finalizers = obj.metadata.finalizers ?? [];
-    if (!obj.metadata.deletionTimestamp && !finalizers.includes(CRD_CLEANUP_FINALIZER)) {
-      obj.metadata.finalizers = [...finalizers, CRD_CLEANUP_FINALIZER];
-    }
   },
   initialStatus: () => ({}),
   validate: (obj) => crdErrors(obj as Crd),
@@ -53,6 +49,7 @@ export const CRD: Strategy = {
 export function customResourceStrategy(schema: JsonSchemaProps | undefined): Strategy {
   return {
     nameRule: "subdomain",
+    pruneUnknown: (obj) => (schema ? pruneUnknown(obj, schema) : []),
     defaults(obj) {
       if (schema) pruneAndDefault(obj, schema);
     },

@@ -63,7 +63,7 @@ function serviceErrors(svc: Service, old: Service | undefined): FieldError[] {
   if (ports.length === 0 && !headless && spec.type !== "ExternalName") errors.push({ type: "Required", field: "spec.ports" });
   errors.push(...portErrors(ports));
   if (old && old.spec.clusterIP && spec.clusterIP !== old.spec.clusterIP) {
-    errors.push({ type: "Invalid", field: "spec.clusterIPs[0]", value: spec.clusterIP, detail: "may not change once set" });
+    errors.push({ type: "Invalid", field: "spec.clusterIPs[0]", value: [spec.clusterIP], detail: "may not change once set" });
   }
   return errors;
 }

@@ -10,6 +10,8 @@ export interface Strategy {
   readonly fieldLabels?: readonly string[];
   /** Rewrites request-only forms into the stored form (e.g. a Secret's stringData). May throw ApiError. */
   normalize?(obj: KObject): void;
+  /** Drops the fields its schema does not have and returns their paths (custom resources). */
+  pruneUnknown?(obj: KObject): string[];
   /** Fills defaults, on create and on update. */
   defaults?(obj: KObject): void;
   /** Sets the initial status on create (status sent by the client is dropped first). */

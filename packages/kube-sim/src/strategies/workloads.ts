@@ -7,12 +7,6 @@ import { immutableErrors, labelErrors } from "../machinery/validation.js";
 import { defaultPodSpec, podSpecErrors } from "./pod.js";
 import type { Strategy } from "./strategy.js";
 
-/** Go's %#v of a map[string]string, as the real message prints template labels. */
-function goMap(labels: Record<string, string> | undefined): string {
-  const entries = Object.entries(labels ?? {}).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`);
-  return `map[string]string{${entries.join(", ")}}`;
-}
-
 function selectorErrors(selector: LabelSelectorObj | undefined, template: KObject["metadata"] | undefined, kind: string): FieldError[] {
   if (!isPlainObject(selector)) return [{ type: "Required", field: "spec.selector" }];
   const reqs = fromLabelSelectorObj(selector);
@@ -21,7 +15,7 @@ function selectorErrors(selector: LabelSelectorObj | undefined, template: KObjec
   }
   const labels = template?.labels;
   if (!matchesLabels(reqs, labels)) {
-    return [{ type: "Invalid", field: "spec.template.metadata.labels", value: goMap(labels), detail: "`selector` does not match template `labels`" }];
+    return [{ type: "Invalid", field: "spec.template.metadata.labels", value: labels ?? {}, detail: "`selector` does not match template `labels`" }];
   }
   return [];
 }
