@@ -15,7 +15,7 @@ export type StageName = (typeof STAGE_NAMES)[number];
 export const TIMER_EVENTS: readonly EventName[] = ["DeadlineExceeded", "DrainDue", "ShutdownDue"];
 
 export interface KubeRule {
-  readonly group: "" | "apps" | "baton.dev";
+  readonly group: "" | "apps" | "discovery.k8s.io" | "baton.dev";
   readonly resource: string;
   readonly verbs: readonly string[];
   /** Cluster-scoped resources need a ClusterRole even in the namespaced install. */
@@ -68,7 +68,7 @@ export const STAGE_RIGHTS: Readonly<Record<StageName, StageRights>> = {
     emits: ["TrafficSwitched", "TrafficSwitchedBack", "ReleaseFailed"],
     kube: [
       { group: "", resource: "services", verbs: ["get", "create", "patch"] },
-      { group: "", resource: "endpoints", verbs: ["get"] },
+      { group: "discovery.k8s.io", resource: "endpointslices", verbs: ["list"] },
       // a switch back checks v1's pods and scales v1 up again if it was already scaled down
       { group: "", resource: "pods", verbs: ["list"] },
       { group: "apps", resource: "deployments", verbs: ["get"] },
@@ -112,6 +112,7 @@ export const CLIENT_NODE_CALLS: Readonly<Record<string, { group: KubeRule["group
   deleteCollectionNamespacedPod: { group: "", resource: "pods", verb: "deletecollection" },
   readNamespacedEndpoints: { group: "", resource: "endpoints", verb: "get" },
   listNamespacedEndpoints: { group: "", resource: "endpoints", verb: "list" },
+  listNamespacedEndpointSlice: { group: "discovery.k8s.io", resource: "endpointslices", verb: "list" },
   readNamespacedSecret: { group: "", resource: "secrets", verb: "get" },
   readNamespace: { group: "", resource: "namespaces", verb: "get" },
   listNamespacedCustomObject: { group: "baton.dev", resource: "releases", verb: "list" },

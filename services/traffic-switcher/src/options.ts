@@ -1,7 +1,7 @@
 // Timings of the switch. Defaults suit a real cluster; tests may shorten them.
 
 export interface SwitcherOptions {
-  /** How long the confirm step polls the production Endpoints after a selector change. */
+  /** How long the confirm step polls the production EndpointSlices after a selector change. */
   readonly confirmTimeoutMs: number;
   /** How often it polls. */
   readonly pollMs: number;

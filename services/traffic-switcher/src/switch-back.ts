@@ -48,7 +48,7 @@ export async function switchBack(ctx: SwitchBackContext, kube: KubePorts, opts: 
     confirmSwitch(kube, namespace, app, previous, v1.needed, opts, ctx.signal),
   );
   if (!confirmed.ok) {
-    const why = `production Endpoints list ${confirmed.ofRevision} ready pods of revision ${previous} (need ${confirmed.needed}) and ${confirmed.others} of others`;
+    const why = `production EndpointSlices list ${confirmed.ofRevision} ready pods of revision ${previous} (need ${confirmed.needed}) and ${confirmed.others} of others`;
     ctx.log.warn({ ...confirmed }, `switch back not confirmed yet: ${why}`);
     return retry(why, opts.holdBackMs(ctx.attempt));
   }

@@ -46,7 +46,7 @@ export async function switchTraffic(ctx: SwitchContext, kube: KubePorts, opts: S
       confirmSwitch(kube, namespace, app, revision, spec.liveThreshold, opts, ctx.signal),
     );
     if (!confirmed.ok) {
-      const why = `production Endpoints list ${confirmed.ofRevision} ready pods of revision ${revision} (need ${confirmed.needed}) and ${confirmed.others} of others`;
+      const why = `production EndpointSlices list ${confirmed.ofRevision} ready pods of revision ${revision} (need ${confirmed.needed}) and ${confirmed.others} of others`;
       ctx.log.warn({ ...confirmed }, `switch not confirmed yet: ${why}`);
       return retry(why, opts.holdBackMs(ctx.attempt));
     }

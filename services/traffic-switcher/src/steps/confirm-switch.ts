@@ -9,7 +9,7 @@ export type Confirmation =
   | { readonly ok: false; readonly ofRevision: number; readonly others: number; readonly needed: number };
 
 /**
- * Confirms a selector change took effect: the production Service's Endpoints list only pods of
+ * Confirms a selector change took effect: the production Service's EndpointSlices list only pods of
  * `revision` as ready addresses, at least `needed` of them. Polls for a short while (the
  * endpoints controller follows the selector asynchronously), then reports what it last saw.
  */

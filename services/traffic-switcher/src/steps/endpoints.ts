@@ -1,25 +1,35 @@
 import type { V1Pod } from "@kubernetes/client-node";
-import { LABEL_APP, LABEL_REVISION, isNotFound, kubeCall, kubeError } from "@baton/runtime";
+import { LABEL_APP, LABEL_REVISION, kubeCall, kubeError } from "@baton/runtime";
 import type { KubePorts } from "../kube.js";
 
-// What traffic really reaches: the ready addresses of a Service's Endpoints, told apart by the
-// revision of the pod behind each one (the pod's labels, matched by targetRef name or IP).
+// What traffic really reaches: the ready endpoints of a Service as kube-proxy reads them — its
+// EndpointSlices (discovery.k8s.io/v1, labelled kubernetes.io/service-name; the v1 Endpoints API is
+// deprecated since Kubernetes 1.33) — told apart by the revision of the pod behind each one (the
+// pod's labels, matched by targetRef name or IP).
 
 export interface Address {
   readonly ip: string;
   readonly pod: string | undefined;
 }
 
-/** Ready addresses of the Endpoints of a Service; none when the Endpoints object does not exist. */
+const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+
+/**
+ * Ready addresses of a Service's EndpointSlices; none when it has none. A `ready` condition left
+ * unset counts as ready, as the API documents and kube-proxy does; a terminating endpoint is never
+ * ready.
+ */
 export async function readyAddresses(kube: KubePorts, namespace: string, name: string): Promise<Address[]> {
   try {
-    const ep = await kubeCall(kube.metrics, "get", "endpoints", () => kube.core.readNamespacedEndpoints({ name, namespace }));
-    return (ep.subsets ?? []).flatMap((s) =>
-      (s.addresses ?? []).map((a) => ({ ip: a.ip, pod: a.targetRef?.kind === "Pod" ? a.targetRef.name : undefined })),
+    const labelSelector = `${SERVICE_NAME_LABEL}=${name}`;
+    const list = await kubeCall(kube.metrics, "list", "endpointslices", () => kube.discovery.listNamespacedEndpointSlice({ namespace, labelSelector }));
+    return list.items.flatMap((slice) =>
+      slice.endpoints
+        .filter((e) => e.conditions?.ready !== false)
+        .flatMap((e) => e.addresses.map((ip) => ({ ip, pod: e.targetRef?.kind === "Pod" ? e.targetRef.name : undefined }))),
     );
   } catch (err) {
-    if (isNotFound(err)) return [];
-    throw kubeError(`read Endpoints ${namespace}/${name}`, err);
+    throw kubeError(`list EndpointSlices of Service ${namespace}/${name}`, err);
   }
 }
 

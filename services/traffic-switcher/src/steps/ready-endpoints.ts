@@ -11,7 +11,7 @@ export interface ReadyEndpoints {
 
 /**
  * The question `enoughReadyEndpoints?` asks: how many pods of the revision are ready endpoints.
- * It reads the preview Service's Endpoints (which select the candidate) and, when those are not
+ * It reads the preview Service's EndpointSlices (which select the candidate) and, when those are not
  * enough, the production Service's (which already select it when an earlier attempt switched and
  * then crashed), so the answer is what a Service would really route to, not what the pods say of
  * themselves. `needed`: enough is enough; the production read is skipped when the preview has it.
