@@ -26,7 +26,7 @@ afterAll(async () => {
 describe("the baton command against a running system", () => {
   test("release -f --watch --json, status, list, events, replay: what scripts read", async () => {
     const spec = join(dir, "web.yaml");
-    await writeFile(spec, ["app: web", "namespace: shop", "image: baton.dev/demo-app:1.0.0", "replicas: 2", "validation:", "  tests:", "    - { name: version, request: { path: /version }, expect: { bodyContains: '1.0.0' } }", ""].join("\n"));
+    await writeFile(spec, ["app: web", `namespace: ${b.ns}`, "image: baton.dev/demo-app:1.0.0", "replicas: 2", "validation:", "  tests:", "    - { name: version, request: { path: /version }, expect: { bodyContains: '1.0.0' } }", ""].join("\n"));
     const first = await baton(["release", "-f", spec, "--watch", "--json"], env);
     expect(first.code, first.stderr).toBe(0);
     // --watch --json: the release's events as they happen, one CloudEvent a line
@@ -44,7 +44,7 @@ describe("the baton command against a running system", () => {
     const status = await baton(["status", id, "--json"], env);
     expect(status.code).toBe(0);
     const s = JSON.parse(status.stdout) as Record<string, unknown>;
-    expect(s).toMatchObject({ releaseId: id, app: "web", namespace: "shop", phase: "completed", revision: 1 });
+    expect(s).toMatchObject({ releaseId: id, app: "web", namespace: b.ns, phase: "completed", revision: 1 });
     expect(Object.keys(s.timestamps as object)).toEqual(["requested", "planned", "validating", "promoting", "switched", "completed"]);
     // its pods have no readinessProbe: the plan's warning (shown in text by the next test)
     expect(s.warnings).toEqual([{ code: "no_readiness_probe", message: NO_PROBE }]);
@@ -99,7 +99,7 @@ describe("the baton command against a running system", () => {
 
   test("exit codes scripts rely on: 3 rolled back, 4 rejected, 1 for a refused abort or an unknown release, 2 when NATS is unreachable", async () => {
     const spec = join(dir, "api.json");
-    await writeFile(spec, JSON.stringify({ app: "api", namespace: "shop", image: "registry.example.com/api:1", podsLiveTimeoutSeconds: 1 }));
+    await writeFile(spec, JSON.stringify({ app: "api", namespace: b.ns, image: "registry.example.com/api:1", podsLiveTimeoutSeconds: 1 }));
     const rolledBack = await baton(["release", "-f", spec, "--watch"], env);
     expect(rolledBack.code, rolledBack.stderr).toBe(3);
     expect(rolledBack.stdout).toMatch(/rolled_back — 0 of 1 pods Ready/);
@@ -138,7 +138,7 @@ describe("the baton command against a running system", () => {
   });
 
   test("dlq --json lists a parked message with its error", async () => {
-    await b.rt.bus.publishRaw(b.rt.bus.subjects.event("PodsLive", "shop", "web", "garbage-1"), "not json", "garbage-1");
+    await b.rt.bus.publishRaw(b.rt.bus.subjects.event("PodsLive", b.ns, "web", "garbage-1"), "not json", "garbage-1");
     let letters: Record<string, unknown>[] = [];
     for (let i = 0; i < 50 && letters.length === 0; i++) {
       letters = lines((await baton(["dlq", "--json"], env)).stdout);

@@ -24,7 +24,8 @@ const check = (version: string) => ({
 async function withV1(opts: Parameters<typeof startBaton>[0] = {}): Promise<Baton> {
   const b = await startBaton(opts);
   const first = await b.releaseOk({ ...v1, validation: check("1.0.0") });
-  expect((await b.waitForEnd(first)).phase).toBe("completed");
+  const end = await b.waitForEnd(first);
+  expect(end.phase, JSON.stringify(end.outcome)).toBe("completed");
   return b;
 }
 

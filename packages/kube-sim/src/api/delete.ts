@@ -104,6 +104,10 @@ export function deleteObject(core: ApiCore, rt: ResourceType, namespace: string,
   markDeleting(next, now, grace);
   if (rt.rkey === "/pods") markPodNotReady(next as Pod, timestamp(now), "PodTerminating");
   const removed = grace === 0 && (next.metadata.finalizers?.length ?? 0) === 0;
+  // The object stays (finalizers, grace): the deletion is a change of its desired state, and the
+  // real registry counts it as one, bumping metadata.generation (BeforeDelete).
+  const generation = next.metadata.generation;
+  if (!removed && old.metadata.deletionTimestamp === undefined && typeof generation === "number" && generation > 0) next.metadata.generation = generation + 1;
   return commitDelete(core, rt, next, old, ctx, removed);
 }
 

@@ -46,8 +46,10 @@ export class ReleaseTracker {
   observe(obj: ReleaseObject): void {
     const deleting = obj.metadata.deletionTimestamp !== undefined;
     if (deleting && !hasFinalizer(obj)) return this.forget(obj);
-    const releaseId = releaseIdOf(obj);
     const known = this.tracked.get(keyOf(obj));
+    // Deleting a Release bumps its metadata.generation (the API server counts a deletion as a change
+    // of desired state) but starts no release: a deleted Release stays with the release it had.
+    const releaseId = deleting ? (known?.releaseId ?? obj.status?.releaseId ?? releaseIdOf(obj)) : releaseIdOf(obj);
     if (known?.releaseId === releaseId) {
       known.obj = obj;
       known.deleting = deleting;
