@@ -1,5 +1,6 @@
 import { get } from "node:http";
 import { afterEach, describe, expect, test } from "vitest";
+import { serviceUrl } from "@baton/runtime";
 import { waitFor } from "@baton/runtime/testing";
 import { namespace, startFaulty, type Faulty } from "./faulty.js";
 
@@ -25,9 +26,7 @@ const v2 = {
 
 /** What production answers on GET /version, on a new connection through the Service's address. */
 async function production(f: Faulty): Promise<string> {
-  const svc = await f.core.readNamespacedService({ name: "web", namespace: "shop" });
-  const ingress = svc.status?.loadBalancer?.ingress?.[0];
-  const url = `http://${ingress?.ip}:${ingress?.ports?.[0]?.port}/version`;
+  const url = `${await serviceUrl(f.core, f.rt.config, "shop", "web")}/version`;
   return new Promise((resolve, reject) => {
     const req = get(url, { agent: false, timeout: 3000 }, (res) => {
       let body = "";

@@ -9,7 +9,8 @@ async function control(releaseId: string, name: "PromotionApproved" | "AbortRequ
   return withRuntime(async (rt) => {
     const r = await requestControl(rt, releaseId, name, data);
     if (!r.found) throw new CliError(r.reason ?? `no release ${releaseId}`, EXIT.failed);
-    if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
+    const { found: _found, ...shown } = r; // the answer scripts read: releaseId, event, accepted, reason
+    if (json) process.stdout.write(`${JSON.stringify(shown)}\n`);
     else if (r.accepted) process.stdout.write(`${name} sent for ${releaseId}\n`);
     else process.stderr.write(`baton: ${r.reason}\n`);
     return r.accepted ? EXIT.ok : EXIT.failed;
