@@ -107,23 +107,20 @@ async function simNodeCommand(opts: SimOptions): Promise<void> {
 }
 
 export async function devCommand(opts: { sim?: boolean; kubeconfig?: string; port?: string; console?: boolean; consolePort?: string; insecureNoAuth?: boolean }): Promise<void> {
-  let config: Config = loadConfig();
+  // A workstation's tool: the health server listens on 127.0.0.1 unless told (BATON_HTTP_HOST).
+  // kube-sim's pods listen on <pod IP>:<containerPort> on this machine (127.1.x.y with --sim,
+  // 10.244.x.y as the node of a real control plane), and 0.0.0.0:8080 would take 8080 on all of them.
+  const env = { BATON_HTTP_HOST: "127.0.0.1", ...process.env };
+  let config: Config = loadConfig(env);
   let sim: KubeSim | undefined;
   if (opts.sim) {
     const started = await startSim({ kubeconfig: opts.kubeconfig, port: opts.port });
     sim = started.sim;
     // The services reach Services through the address kube-sim publishes on each one.
-    // kube-sim's pods listen on 127.1.x.y:<containerPort>; a health server on 0.0.0.0:8080 would
-    // take port 8080 on every loopback address, so with --sim it listens on 127.0.0.1 unless told.
-    config = loadConfig({
-      BATON_HTTP_HOST: "127.0.0.1",
-      ...process.env,
-      KUBECONFIG: started.kubeconfig,
-      BATON_SERVICE_ADDRESS: "load-balancer",
-    });
+    config = loadConfig({ ...env, KUBECONFIG: started.kubeconfig, BATON_SERVICE_ADDRESS: "load-balancer" });
     process.stdout.write(`kube-sim serving at ${sim.url}; kubeconfig ${started.kubeconfig}\n`);
   } else if (opts.kubeconfig) {
-    config = loadConfig({ ...process.env, KUBECONFIG: opts.kubeconfig });
+    config = loadConfig({ ...env, KUBECONFIG: opts.kubeconfig });
   }
   const log = createLogger({ service: "baton-dev", level: config.BATON_LOG_LEVEL, pretty: config.BATON_LOG_PRETTY });
   const handle = await startServices(config, Object.values(STAGES), { name: "dev", log });
