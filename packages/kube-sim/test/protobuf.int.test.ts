@@ -137,10 +137,16 @@ describe("protobuf", () => {
     const d = samples(ns, `scale${suffix}`)["apps/v1 Deployment"] as Sample;
     await c.apps.createNamespacedDeployment({ namespace: ns, body: d });
     const path = `/apis/apps/v1/namespaces/${ns}/deployments/${d.metadata?.name}/scale`;
-    const scale = parse(await raw(c, "GET", path, { headers: { Accept: PROTOBUF } }));
-    expect(scale).toMatchObject({ apiVersion: "autoscaling/v1", kind: "Scale", spec: {}, status: { selector: `app=scale${suffix},baton.dev/test in (protobuf)` } });
-    const body = encodeObject({ ...scale, spec: { replicas: 3 } });
-    const put = await raw(c, "PUT", path, { headers: { "Content-Type": PROTOBUF, Accept: PROTOBUF }, body });
+    const read = async () => parse(await raw(c, "GET", path, { headers: { Accept: PROTOBUF } }));
+    expect(await read()).toMatchObject({ apiVersion: "autoscaling/v1", kind: "Scale", spec: {}, status: { selector: `app=scale${suffix},baton.dev/test in (protobuf)` } });
+    // Read, change, write with the resourceVersion read, as a client does: on a real cluster the
+    // deployment controller may write the Deployment in between (409), and the client reads again.
+    let put: Awaited<ReturnType<typeof raw>> | undefined;
+    for (let attempt = 0; attempt < 5 && (put === undefined || put.status === 409); attempt++) {
+      const body = encodeObject({ ...(await read()), spec: { replicas: 3 } });
+      put = await raw(c, "PUT", path, { headers: { "Content-Type": PROTOBUF, Accept: PROTOBUF }, body });
+    }
+    if (put === undefined) throw new Error("no PUT was made");
     expect(put.status).toBe(200);
     expect(parse(put)).toMatchObject({ kind: "Scale", spec: { replicas: 3 } });
     expect((await c.apps.readNamespacedDeployment({ name: d.metadata?.name ?? "", namespace: ns })).spec?.replicas).toBe(3);
