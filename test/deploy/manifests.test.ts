@@ -201,7 +201,7 @@ describe("the table of rights against the services' code", () => {
     for (const s of STAGE_NAMES) {
       const code = await src(s);
       for (const [method, need] of Object.entries(CLIENT_NODE_CALLS)) {
-        if (!new RegExp(`\\.${method}\\(`).test(code)) continue;
+        if (!new RegExp(`\\b${method}\\(`).test(code)) continue;
         const rule = STAGE_RIGHTS[s].kube.find((k) => k.group === need.group && k.resource === need.resource);
         expect(rule?.verbs ?? [], `${s} calls ${method}: needs ${need.group}/${need.resource} ${need.verb}`).toContain(need.verb);
       }

@@ -60,7 +60,11 @@ export const STAGE_RIGHTS: Readonly<Record<StageName, StageRights>> = {
   validator: {
     consumes: ["PodsLive"],
     emits: ["ValidationPassed", "ValidationFailed", "ReleaseFailed"],
-    kube: [{ group: "", resource: "services", verbs: ["get"] }],
+    kube: [
+      { group: "", resource: "services", verbs: ["get"] },
+      // validation starts once the preview Service lists a ready v2 endpoint
+      { group: "discovery.k8s.io", resource: "endpointslices", verbs: ["list"] },
+    ],
     redisLockKeys: false,
   },
   "traffic-switcher": {
@@ -113,6 +117,8 @@ export const CLIENT_NODE_CALLS: Readonly<Record<string, { group: KubeRule["group
   readNamespacedEndpoints: { group: "", resource: "endpoints", verb: "get" },
   listNamespacedEndpoints: { group: "", resource: "endpoints", verb: "list" },
   listNamespacedEndpointSlice: { group: "discovery.k8s.io", resource: "endpointslices", verb: "list" },
+  // runtime's helper making that call, as stages call it
+  readyServiceEndpoints: { group: "discovery.k8s.io", resource: "endpointslices", verb: "list" },
   readNamespacedSecret: { group: "", resource: "secrets", verb: "get" },
   readNamespace: { group: "", resource: "namespaces", verb: "get" },
   listNamespacedCustomObject: { group: "baton.dev", resource: "releases", verb: "list" },

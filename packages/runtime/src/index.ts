@@ -74,6 +74,7 @@ export {
   loadKubeConfig,
   previewServiceName,
   productionServiceName,
+  readyServiceEndpoints,
   revisionOfSelector,
   reuseConnections,
   timeOutRequests,
@@ -84,3 +85,4 @@ export {
   serviceUrlOf,
   SERVICE_ADDRESS_ANNOTATION,
 } from "./kube.js";
+export type { ServiceEndpoint } from "./kube.js";

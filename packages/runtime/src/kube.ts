@@ -1,5 +1,5 @@
 import type { Agent } from "node:http";
-import { ApiException, CoreV1Api, KubeConfig, type V1Service } from "@kubernetes/client-node";
+import { ApiException, CoreV1Api, KubeConfig, type DiscoveryV1Api, type V1Service } from "@kubernetes/client-node";
 import type { Config } from "./config.js";
 import { RetryableError, TerminalError } from "./errors.js";
 import type { Metrics } from "./metrics.js";
@@ -218,4 +218,32 @@ export function serviceUrlOf(
     throw new TerminalError(`the annotation ${SERVICE_ADDRESS_ANNOTATION} of Service ${namespace}/${name} must be host:port, got "${annotated}"`);
   }
   return `http://${annotated}`;
+}
+
+/** One ready endpoint of a Service: its address and, when the slice names it, the pod behind it. */
+export interface ServiceEndpoint {
+  readonly ip: string;
+  readonly pod: string | undefined;
+}
+
+const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+
+/**
+ * The ready endpoints of a Service as kube-proxy reads them: its EndpointSlices
+ * (discovery.k8s.io/v1, labelled kubernetes.io/service-name; the v1 Endpoints API is deprecated
+ * since Kubernetes 1.33). A `ready` condition left unset counts as ready, as the API documents and
+ * kube-proxy does; a terminating endpoint is never ready. None when the Service has no slice yet.
+ */
+export async function readyServiceEndpoints(discovery: DiscoveryV1Api, metrics: Metrics | undefined, namespace: string, name: string): Promise<ServiceEndpoint[]> {
+  try {
+    const labelSelector = `${SERVICE_NAME_LABEL}=${name}`;
+    const list = await kubeCall(metrics, "list", "endpointslices", () => discovery.listNamespacedEndpointSlice({ namespace, labelSelector }));
+    return list.items.flatMap((slice) =>
+      slice.endpoints
+        .filter((e) => e.conditions?.ready !== false)
+        .flatMap((e) => e.addresses.map((ip) => ({ ip, pod: e.targetRef?.kind === "Pod" ? e.targetRef.name : undefined }))),
+    );
+  } catch (err) {
+    throw kubeError(`list EndpointSlices of Service ${namespace}/${name}`, err);
+  }
 }

@@ -1,5 +1,5 @@
 import type { V1Pod } from "@kubernetes/client-node";
-import { LABEL_APP, LABEL_REVISION, kubeCall, kubeError } from "@baton/runtime";
+import { LABEL_APP, LABEL_REVISION, kubeCall, kubeError, readyServiceEndpoints, type ServiceEndpoint } from "@baton/runtime";
 import type { KubePorts } from "../kube.js";
 
 // What traffic really reaches: the ready endpoints of a Service as kube-proxy reads them — its
@@ -7,30 +7,11 @@ import type { KubePorts } from "../kube.js";
 // deprecated since Kubernetes 1.33) — told apart by the revision of the pod behind each one (the
 // pod's labels, matched by targetRef name or IP).
 
-export interface Address {
-  readonly ip: string;
-  readonly pod: string | undefined;
-}
+export type Address = ServiceEndpoint;
 
-const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
-
-/**
- * Ready addresses of a Service's EndpointSlices; none when it has none. A `ready` condition left
- * unset counts as ready, as the API documents and kube-proxy does; a terminating endpoint is never
- * ready.
- */
-export async function readyAddresses(kube: KubePorts, namespace: string, name: string): Promise<Address[]> {
-  try {
-    const labelSelector = `${SERVICE_NAME_LABEL}=${name}`;
-    const list = await kubeCall(kube.metrics, "list", "endpointslices", () => kube.discovery.listNamespacedEndpointSlice({ namespace, labelSelector }));
-    return list.items.flatMap((slice) =>
-      slice.endpoints
-        .filter((e) => e.conditions?.ready !== false)
-        .flatMap((e) => e.addresses.map((ip) => ({ ip, pod: e.targetRef?.kind === "Pod" ? e.targetRef.name : undefined }))),
-    );
-  } catch (err) {
-    throw kubeError(`list EndpointSlices of Service ${namespace}/${name}`, err);
-  }
+/** Ready addresses of a Service's EndpointSlices (what kube-proxy reads); none when it has none. */
+export function readyAddresses(kube: KubePorts, namespace: string, name: string): Promise<Address[]> {
+  return readyServiceEndpoints(kube.discovery, kube.metrics, namespace, name);
 }
 
 /** The pods of one revision of an app: their names and IPs, and how many are Ready. */

@@ -1,5 +1,5 @@
-import type { CoreV1Api, V1Service } from "@kubernetes/client-node";
-import { RetryableError, kubeCall, kubeError, previewServiceName, revisionOfSelector, serviceUrlOf, type Config, type Metrics } from "@baton/runtime";
+import type { CoreV1Api, DiscoveryV1Api, V1Service } from "@kubernetes/client-node";
+import { RetryableError, deploymentName, kubeCall, kubeError, previewServiceName, readyServiceEndpoints, revisionOfSelector, serviceUrlOf, type Config, type Metrics } from "@baton/runtime";
 
 /**
  * The base URL of the preview Service `<app>-preview`, after checking that it selects the revision
@@ -25,4 +25,35 @@ export async function previewUrl(
     throw new RetryableError(`Service ${namespace}/${name} selects revision ${selected ?? "(none)"}, not ${revision}`);
   }
   return serviceUrlOf(svc, config, namespace, name); // the address of the object just checked: one read
+}
+
+const ENDPOINTS_POLL_MS = 100;
+const ENDPOINTS_WAIT_MS = 30_000;
+
+/**
+ * Waits until the preview Service sends traffic to a pod of the revision: its EndpointSlices list
+ * a ready endpoint of one. Pods are Ready (PodsLive) a moment before the endpoint controller puts
+ * them in the Service's slices and kube-proxy routes to them; a request in between finds no
+ * backend (a refused or reset connection) and would fail a check of a healthy v2. Gives up after
+ * 30 s with a retryable error (the message is delivered again, within the phase's deadline), and
+ * at once when `signal` aborts.
+ */
+export async function waitPreviewEndpoints(
+  discovery: DiscoveryV1Api,
+  namespace: string,
+  app: string,
+  revision: number,
+  signal: AbortSignal,
+  metrics?: Metrics,
+): Promise<void> {
+  const name = previewServiceName(app);
+  const prefix = `${deploymentName(app, revision)}-`; // the revision's pods: <app>-<revision>-<hash>-<suffix>
+  const until = Date.now() + ENDPOINTS_WAIT_MS;
+  for (;;) {
+    const ready = await readyServiceEndpoints(discovery, metrics, namespace, name);
+    if (ready.some((e) => e.pod === undefined || e.pod.startsWith(prefix))) return;
+    if (signal.aborted) return;
+    if (Date.now() >= until) throw new RetryableError(`Service ${namespace}/${name} lists no ready endpoint of revision ${revision} after ${ENDPOINTS_WAIT_MS / 1000} s`);
+    await new Promise((r) => setTimeout(r, ENDPOINTS_POLL_MS));
+  }
 }
