@@ -7,6 +7,7 @@ import type { Server } from "node:http";
 import { writeFile } from "node:fs/promises";
 import { ApiCore, SYSTEM } from "./api/core.js";
 import { createApiServer } from "./api/http-server.js";
+import type { LogContext } from "./api/pod-log.js";
 import { ResourceRegistry } from "./api/resources.js";
 import type { WatchStream } from "./api/watch.js";
 import { startControllers } from "./controllers/index.js";
@@ -75,7 +76,8 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
   bootstrap(core);
   const watches = new Set<WatchStream>();
   let address = `${o.host}:${o.port}`;
-  const server = createApiServer({ core, bookmarkIntervalMs: o.bookmarkIntervalMs, watches, audit, log, address: () => address });
+  const logs: LogContext = {};
+  const server = createApiServer({ core, bookmarkIntervalMs: o.bookmarkIntervalMs, watches, logs, audit, log, address: () => address });
   let info: AddressInfo;
   try {
     info = await listen(server, o.port, o.host);
@@ -95,6 +97,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     await closeServer(server, watches);
     throw new KubeSimStartError(`kube-sim: its node did not start: ${(err as Error).message}`, { cause: err });
   }
+  logs.localNode = node;
   let closing: Promise<void> | undefined;
   return {
     url,

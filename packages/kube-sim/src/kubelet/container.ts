@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import type { Container } from "../kinds.js";
 import { timestamp } from "../machinery/objects.js";
+import { ContainerLog } from "./container-log.js";
 import { DemoApp } from "./demo-app.js";
 import { demoConfig, type DemoConfig } from "./demo-config.js";
 import { imageId, parseDemoImage } from "./image.js";
@@ -37,6 +38,8 @@ export function planContainer(c: Container, deps: ContainerDeps): Plan {
 
 export class ContainerRun {
   readonly containerID = `kube-sim://${randomBytes(32).toString("hex")}`;
+  /** What the container wrote (`kubectl logs`). */
+  readonly log = new ContainerLog();
   #state: ContainerRunState = { kind: "creating" };
   #app: DemoApp | undefined;
   #prober: Prober | undefined;
@@ -69,7 +72,7 @@ export class ContainerRun {
 
   /** Binds the demo app on ip:port; rejects with the bind error, leaving the container "creating". */
   async run(config: DemoConfig, ip: string, port: number): Promise<void> {
-    const app = new DemoApp({ config, pod: this.deps.pod, onExit: (code) => this.#exited(code) });
+    const app = new DemoApp({ config, pod: this.deps.pod, onExit: (code) => this.#exited(code), log: (line) => this.log.write(line) });
     await app.listen(ip, port);
     this.#app = app;
     const startedAt = timestamp();
@@ -102,6 +105,7 @@ export class ContainerRun {
     const startedAt = this.#state.kind === "running" ? this.#state.startedAt : undefined;
     const reason = code === 0 ? "Completed" : "Error";
     this.#state = { kind: "terminated", exitCode: code, reason, finishedAt: timestamp(), ...(startedAt ? { startedAt } : {}) };
+    this.log.end();
     this.deps.changed();
   }
 

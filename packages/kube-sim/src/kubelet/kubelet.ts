@@ -12,10 +12,15 @@ import { Informer, keyOf } from "../client/informer.js";
 import { WorkQueue } from "../controllers/queue.js";
 import type { KObject, Pod } from "../kinds.js";
 import { deepEqual } from "../machinery/objects.js";
+import type { ContainerLog } from "./container-log.js";
 import { podEvent } from "./events.js";
 import { IpPool, type Cidr } from "./ip-pool.js";
+import { logStateError } from "./logs.js";
 import { podStatus, shutdownStatus } from "./pod-status.js";
 import { PodWorker } from "./pod-worker.js";
+
+/** A container's log, or why it cannot be read (the kubelet's status code and words). */
+export type OpenedLog = { ok: true; log: ContainerLog } | { ok: false; code: 400 | 404; message: string };
 
 export interface KubeletOptions {
   readonly client: ApiClient;
@@ -91,6 +96,18 @@ export class Kubelet {
     while (running.some(([, w]) => !w.finished) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     for (const [key, worker] of running) this.#drop(key, worker);
     await Promise.all(running.map(([key, worker]) => this.#reportShutdown(key, worker)));
+  }
+
+  /** The log of a container of a pod this node runs (what `/containerLogs/<ns>/<pod>/<container>` serves). */
+  openLog(namespace: string, name: string, container: string, previous: boolean): OpenedLog {
+    const key = `${namespace}/${name}`;
+    const pod = this.#pods.get(key) as Pod | undefined;
+    if (!pod) return { ok: false, code: 404, message: `pod ${JSON.stringify(name)} does not exist` };
+    if (!pod.spec.containers.some((c) => c.name === container)) return { ok: false, code: 404, message: `container ${JSON.stringify(container)} not found in pod ${JSON.stringify(name)}` };
+    const run = this.#workers.get(key)?.container(container);
+    const refused = logStateError(container, name, run?.view().state, previous);
+    if (refused || !run) return { ok: false, code: 400, message: refused ?? "" };
+    return { ok: true, log: run.log };
   }
 
   async #reportShutdown(key: string, worker: PodWorker): Promise<void> {

@@ -45,6 +45,11 @@ export class PodWorker {
     return { ip: this.#ip, startTime: this.#startTime, containers: this.#runs.map((r) => r.view()), terminating: this.#terminating };
   }
 
+  /** The run of the container named `name`, once the containers are created. */
+  container(name: string): ContainerRun | undefined {
+    return this.#started ? this.#runs.find((r) => r.spec.name === name) : undefined;
+  }
+
   /** Every container has stopped after a termination began. */
   get finished(): boolean {
     return this.#started && this.#terminating && this.#runs.every((r) => r.stopped);
