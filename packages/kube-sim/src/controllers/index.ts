@@ -1,6 +1,6 @@
 /** Starts every controller of the simulator, each reconciling through ApiCore as "system:kube-sim". */
 import type { ApiCore } from "../api/core.js";
-import type { ControllerContext } from "./context.js";
+import { recorders, type ControllerContext } from "./context.js";
 import { crdController } from "./crd.js";
 import { deploymentController } from "./deployment.js";
 import { endpointSliceMirroringController } from "./endpoint-slice-mirroring.js";
@@ -19,7 +19,7 @@ export interface Controllers {
 /** Must start before any object is stored: the ownership index learns objects from store events. */
 export function startControllers(core: ApiCore, log: (line: string) => void): Controllers {
   const owners = new OwnerIndex(core.store);
-  const ctx: ControllerContext = { core, owners, log };
+  const ctx: ControllerContext = { core, owners, log, recorder: recorders(core, log) };
   const running = [
     crdController(ctx),
     garbageCollector(ctx),
