@@ -44,6 +44,8 @@ export const STAGE_RIGHTS: Readonly<Record<StageName, StageRights>> = {
       // patch: the planner's finalizer on a Release (added before its release starts, removed when a deletion is done)
       { group: "baton.dev", resource: "releases", verbs: ["get", "list", "watch", "patch"] },
       { group: "baton.dev", resource: "releases/status", verbs: ["get", "update", "patch"] },
+      // Kubernetes Events (packages/runtime kube-event-recorder.ts): created once each, never patched
+      { group: "", resource: "events", verbs: ["create"] },
     ],
     redisLockKeys: true,
   },
@@ -54,13 +56,19 @@ export const STAGE_RIGHTS: Readonly<Record<StageName, StageRights>> = {
       { group: "apps", resource: "deployments", verbs: ["get", "create", "delete"] },
       { group: "", resource: "services", verbs: ["get", "create", "patch", "delete"] },
       { group: "", resource: "pods", verbs: ["list", "watch"] },
+      // Kubernetes Events (packages/runtime kube-event-recorder.ts): created once each, never patched
+      { group: "", resource: "events", verbs: ["create"] },
     ],
     redisLockKeys: false,
   },
   validator: {
     consumes: ["PodsLive"],
     emits: ["ValidationPassed", "ValidationFailed", "ReleaseFailed"],
-    kube: [{ group: "", resource: "services", verbs: ["get"] }],
+    kube: [
+      { group: "", resource: "services", verbs: ["get"] },
+      // Kubernetes Events (packages/runtime kube-event-recorder.ts): created once each, never patched
+      { group: "", resource: "events", verbs: ["create"] },
+    ],
     redisLockKeys: false,
   },
   "traffic-switcher": {
@@ -73,6 +81,8 @@ export const STAGE_RIGHTS: Readonly<Record<StageName, StageRights>> = {
       { group: "", resource: "pods", verbs: ["list"] },
       { group: "apps", resource: "deployments", verbs: ["get"] },
       { group: "apps", resource: "deployments/scale", verbs: ["patch"] },
+      // Kubernetes Events (packages/runtime kube-event-recorder.ts): created once each, never patched
+      { group: "", resource: "events", verbs: ["create"] },
     ],
     redisLockKeys: false,
   },
@@ -84,6 +94,8 @@ export const STAGE_RIGHTS: Readonly<Record<StageName, StageRights>> = {
       { group: "apps", resource: "deployments/scale", verbs: ["get", "patch"] },
       { group: "", resource: "pods", verbs: ["list", "delete"] },
       { group: "", resource: "secrets", verbs: ["get"] },
+      // Kubernetes Events (packages/runtime kube-event-recorder.ts): created once each, never patched
+      { group: "", resource: "events", verbs: ["create"] },
     ],
     redisLockKeys: false,
   },
@@ -92,6 +104,7 @@ export const STAGE_RIGHTS: Readonly<Record<StageName, StageRights>> = {
 /** What the client-node 1.4 methods the services call do, as RBAC (resource, verb). */
 export const CLIENT_NODE_CALLS: Readonly<Record<string, { group: KubeRule["group"]; resource: string; verb: string }>> = {
   readNamespacedService: { group: "", resource: "services", verb: "get" },
+  createNamespacedEvent: { group: "", resource: "events", verb: "create" },
   createNamespacedService: { group: "", resource: "services", verb: "create" },
   patchNamespacedService: { group: "", resource: "services", verb: "patch" },
   replaceNamespacedService: { group: "", resource: "services", verb: "update" },

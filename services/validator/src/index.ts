@@ -1,14 +1,15 @@
 // @baton/validator: sends the spec's test and warm-up traffic to the new revision through the
 // preview Service, and reports ValidationPassed or ValidationFailed with every check's result.
 import { CoreV1Api } from "@kubernetes/client-node";
-import { loadKubeConfig, type ServiceModule } from "@baton/runtime";
+import { kubeEventRecorder, loadKubeConfig, type ServiceModule } from "@baton/runtime";
 import { validatorStage } from "./stage.js";
 
 export const validatorService: ServiceModule = {
   name: "validator",
   async create(config) {
-    const core = loadKubeConfig(config).makeApiClient(CoreV1Api);
-    return { stages: [validatorStage({ core, config })] };
+    const kc = loadKubeConfig(config);
+    const core = kc.makeApiClient(CoreV1Api);
+    return { stages: [{ ...validatorStage({ core, config }), kubeEvents: kubeEventRecorder(kc, "validator") }] };
   },
 };
 
