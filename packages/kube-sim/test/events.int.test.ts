@@ -69,7 +69,10 @@ describe("events", () => {
     const image = "registry.example.com/shop/web:9.9.9";
     await t.apps.createNamespacedDeployment({ namespace: ns, body: deploymentBody("unpullable", 1, image) });
     const pod = await podOf("unpullable");
-    const onPod = await eventsOn("Pod", pod.metadata?.name ?? "", ["Pulling", "Failed", "BackOff"]);
+    const onPod = await waitFor("the back-off's Failed event", async () => {
+      const found = await eventsOn("Pod", pod.metadata?.name ?? "", ["Pulling", "Failed", "BackOff"]);
+      return found.some((e) => e.message === "Error: ImagePullBackOff") ? found : undefined;
+    }, 30_000);
     const failed = onPod.filter((e) => e.reason === "Failed").map((e) => e.message);
     expect(failed).toContain("Error: ErrImagePull");
     expect(failed).toContain("Error: ImagePullBackOff");

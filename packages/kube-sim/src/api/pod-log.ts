@@ -1,8 +1,8 @@
 /**
  * `GET /api/v1/namespaces/<ns>/pods/<name>/log`, as the real API server answers it
  * (pkg/registry/core/pod/rest/log.go): the PodLogOptions checked (422 PodLogOptions), the container
- * chosen (the only one, or named: 400 with the real wording otherwise), an unscheduled pod's empty
- * log, and the log itself read from the node that runs the pod. kube-sim's own node is read
+ * chosen (the only one, or named: 400 with the real wording otherwise), 204 for a pod no node
+ * took yet, and the log itself read from the node that runs the pod. kube-sim's own node is read
  * in-process; a pod on another node (a kube-sim node joined to this server) through that node's
  * kubelet endpoint over HTTPS, as a real API server reaches a kubelet. A kubelet's refusal (a
  * container waiting to start, no previous container) comes back as 400 BadRequest with its words.
@@ -95,8 +95,8 @@ export async function servePodLog(res: ServerResponse, core: ApiCore, logs: LogC
   const container = chooseContainer(pod, name, query.get("container") ?? "");
   const nodeName = pod.spec.nodeName;
   if (!nodeName) {
-    // Not scheduled yet: the real server answers an empty log.
-    res.writeHead(200, { "Content-Type": "text/plain", "Content-Length": 0 });
+    // Not scheduled yet: no kubelet to ask, and the real server answers 204 No Content.
+    res.writeHead(204);
     res.end();
     return;
   }
