@@ -111,9 +111,10 @@ describe.skipIf(!HAVE_KUBECTL)(title, () => {
 
     // Then the Deployment the pod-manager tore down, and the Release, say which check failed and how
     const onDeployment = await kubectl("get", "events", "--field-selector", "involvedObject.kind=Deployment,involvedObject.name=web-2,type=Warning");
-    expect(onDeployment).toMatch(/Warning\s+ValidationFailed\s+deployment\/web-2\s+Release cr-\S+: revision 2 failed validation: version: expected status 200, got status 500/);
+    // (kube-sim's pods answer 500; on a real cluster lane the first request may also meet a preview Service not yet proxied)
+    expect(onDeployment).toMatch(/Warning\s+ValidationFailed\s+deployment\/web-2\s+Release cr-\S+: revision 2 failed validation: version: expected status 200, got (status 500|ECONNRESET)/);
     const release = await kubectl("describe", "release", "web");
-    expect(release).toMatch(/Warning\s+ValidationFailed\s+.*baton\.dev\/validator\s+Release cr-\S+: revision 2 failed validation: version: expected status 200, got status 500/);
+    expect(release).toMatch(/Warning\s+ValidationFailed\s+.*baton\.dev\/validator\s+Release cr-\S+: revision 2 failed validation: version: expected status 200, got (status 500|ECONNRESET)/);
     expect(release).toMatch(/Warning\s+ReleaseRolledBack\s+.*baton\.dev\/pod-manager/);
   });
 });

@@ -44,6 +44,11 @@ interface Involved {
 
 const MAX_MESSAGE = 1024;
 
+/** A MicroTime as the API server reads it: RFC 3339 with exactly six fraction digits. */
+function microTime(iso: string): string {
+  return new Date(iso).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
+}
+
 /** The Event's name: `<object>.<16 hex of the release event, object and reason>` (a DNS subdomain). */
 function eventName(object: string, emitted: AnyEvent, spec: KubeEventSpec): string {
   const hash = createHash("sha256").update(`${emitted.id}\n${spec.target.kind}\n${object}\n${spec.reason}`).digest("hex").slice(0, 16);
@@ -66,27 +71,32 @@ export function kubeEventRecorder(kc: KubeConfig, stage: Stage, readUid?: UidRea
     return { apiVersion: target.kind === "Deployment" ? "apps/v1" : "v1", kind: target.kind, name: target.name, ...(uid ? { uid } : {}) };
   }
 
-  function body(obj: Involved, namespace: string, emitted: AnyEvent, spec: KubeEventSpec, now: string): CoreV1Event {
-    return {
+  /**
+   * An Event as the events.k8s.io recorder writes one (eventTime, reportingController,
+   * reportingInstance, action; no legacy count or timestamps): kubectl orders and ages it by its
+   * microsecond eventTime, so a release's Events read in the order they happened.
+   */
+  function body(obj: Involved, namespace: string, emitted: AnyEvent, spec: KubeEventSpec): CoreV1Event {
+    const event = {
       metadata: { name: eventName(obj.name, emitted, spec), namespace, labels: { "baton.dev/release": emitted.data.releaseId } },
       involvedObject: { ...obj, namespace },
       type: spec.type,
       reason: spec.reason,
       message: spec.message.slice(0, MAX_MESSAGE),
-      source: { component },
+      action: emitted.name,
+      eventTime: microTime(emitted.time),
       reportingComponent: component,
       reportingInstance: instance,
-      firstTimestamp: new Date(now),
-      lastTimestamp: new Date(now),
-      count: 1,
     };
+    // client-node types a MicroTime as a Date, which it would write with milliseconds only.
+    return event as unknown as CoreV1Event;
   }
 
   async function write(spec: KubeEventSpec, emitted: AnyEvent, state: ReleaseState, namespace: string, metrics: Metrics): Promise<"recorded" | "exists" | "skipped"> {
     const obj = await involved(spec.target, state, namespace, metrics);
     if (obj === null) return "skipped";
     try {
-      await kubeCall(metrics, "create", "events", () => core.createNamespacedEvent({ namespace, body: body(obj, namespace, emitted, spec, emitted.time) }));
+      await kubeCall(metrics, "create", "events", () => core.createNamespacedEvent({ namespace, body: body(obj, namespace, emitted, spec) }));
       return "recorded";
     } catch (err) {
       if (isConflict(err)) return "exists";
