@@ -49,10 +49,16 @@ function microTime(iso: string): string {
   return new Date(iso).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 }
 
-/** The Event's name: `<object>.<16 hex of the release event, object and reason>` (a DNS subdomain). */
-function eventName(object: string, emitted: AnyEvent, spec: KubeEventSpec): string {
-  const hash = createHash("sha256").update(`${emitted.id}\n${spec.target.kind}\n${object}\n${spec.reason}`).digest("hex").slice(0, 16);
-  return `${object.slice(0, 200)}.${hash}`;
+/**
+ * The Event's name: `<object>.<time>` as client-go names Events (the hex of the event's time in
+ * nanoseconds, so a listing sorted by name, as the API server's is, reads in time order; `nth`
+ * orders the Events of one release event), then 8 hex of the release event, object and reason so
+ * that the name is the same whenever this Event is written again.
+ */
+function eventName(object: string, emitted: AnyEvent, spec: KubeEventSpec, nth: number): string {
+  const nanos = BigInt(Date.parse(emitted.time)) * 1_000_000n + BigInt(nth);
+  const hash = createHash("sha256").update(`${emitted.id}\n${spec.target.kind}\n${object}\n${spec.reason}`).digest("hex").slice(0, 8);
+  return `${object.slice(0, 200)}.${nanos.toString(16).padStart(16, "0")}${hash}`;
 }
 
 export function kubeEventRecorder(kc: KubeConfig, stage: Stage, readUid?: UidReader): KubeEventRecorder {
@@ -76,9 +82,9 @@ export function kubeEventRecorder(kc: KubeConfig, stage: Stage, readUid?: UidRea
    * reportingInstance, action; no legacy count or timestamps): kubectl orders and ages it by its
    * microsecond eventTime, so a release's Events read in the order they happened.
    */
-  function body(obj: Involved, namespace: string, emitted: AnyEvent, spec: KubeEventSpec): CoreV1Event {
+  function body(obj: Involved, namespace: string, emitted: AnyEvent, spec: KubeEventSpec, nth: number): CoreV1Event {
     const event = {
-      metadata: { name: eventName(obj.name, emitted, spec), namespace, labels: { "baton.dev/release": emitted.data.releaseId } },
+      metadata: { name: eventName(obj.name, emitted, spec, nth), namespace, labels: { "baton.dev/release": emitted.data.releaseId } },
       involvedObject: { ...obj, namespace },
       type: spec.type,
       reason: spec.reason,
@@ -92,11 +98,11 @@ export function kubeEventRecorder(kc: KubeConfig, stage: Stage, readUid?: UidRea
     return event as unknown as CoreV1Event;
   }
 
-  async function write(spec: KubeEventSpec, emitted: AnyEvent, state: ReleaseState, namespace: string, metrics: Metrics): Promise<"recorded" | "exists" | "skipped"> {
+  async function write(spec: KubeEventSpec, nth: number, emitted: AnyEvent, state: ReleaseState, namespace: string, metrics: Metrics): Promise<"recorded" | "exists" | "skipped"> {
     const obj = await involved(spec.target, state, namespace, metrics);
     if (obj === null) return "skipped";
     try {
-      await kubeCall(metrics, "create", "events", () => core.createNamespacedEvent({ namespace, body: body(obj, namespace, emitted, spec) }));
+      await kubeCall(metrics, "create", "events", () => core.createNamespacedEvent({ namespace, body: body(obj, namespace, emitted, spec, nth) }));
       return "recorded";
     } catch (err) {
       if (isConflict(err)) return "exists";
@@ -108,9 +114,9 @@ export function kubeEventRecorder(kc: KubeConfig, stage: Stage, readUid?: UidRea
     async record(consumed, emitted, state, log, metrics) {
       const namespace = state.namespace;
       if (namespace === null) return;
-      for (const spec of kubeEventsFor(consumed, emitted, state)) {
+      for (const [nth, spec] of kubeEventsFor(consumed, emitted, state).entries()) {
         try {
-          const result = await write(spec, emitted, state, namespace, metrics);
+          const result = await write(spec, nth, emitted, state, namespace, metrics);
           if (result !== "skipped") metrics.kubeEvents.inc({ stage, result });
         } catch (err) {
           metrics.kubeEvents.inc({ stage, result: "failed" });
