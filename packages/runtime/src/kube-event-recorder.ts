@@ -78,9 +78,10 @@ export function kubeEventRecorder(kc: KubeConfig, stage: Stage, readUid?: UidRea
   }
 
   /**
-   * An Event as the events.k8s.io recorder writes one (eventTime, reportingController,
-   * reportingInstance, action; no legacy count or timestamps): kubectl orders and ages it by its
-   * microsecond eventTime, so a release's Events read in the order they happened.
+   * An Event with both the events.k8s.io fields (a microsecond eventTime, reportingController,
+   * reportingInstance, action) and the legacy ones (source, first/lastTimestamp, count 1): each
+   * kubectl reads the ones it knows (1.20's describe shows only `source` as From and sorts by
+   * lastTimestamp), and the name keeps Events of one second in the order they happened.
    */
   function body(obj: Involved, namespace: string, emitted: AnyEvent, spec: KubeEventSpec, nth: number): CoreV1Event {
     const event = {
@@ -93,6 +94,10 @@ export function kubeEventRecorder(kc: KubeConfig, stage: Stage, readUid?: UidRea
       eventTime: microTime(emitted.time),
       reportingComponent: component,
       reportingInstance: instance,
+      source: { component },
+      firstTimestamp: new Date(emitted.time),
+      lastTimestamp: new Date(emitted.time),
+      count: 1,
     };
     // client-node types a MicroTime as a Date, which it would write with milliseconds only.
     return event as unknown as CoreV1Event;
