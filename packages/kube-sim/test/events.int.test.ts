@@ -7,7 +7,7 @@
  */
 import type * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { failure, waitFor } from "./support.js";
+import { failure, startSim, waitFor } from "./support.js";
 import { ON_REAL, openTarget, simOnly, type Target } from "./target.js";
 
 let t: Target;
@@ -148,5 +148,20 @@ describe.skipIf(ON_REAL)(`the scheduler's events${simOnly("needs a pod no node f
     await t.core.createNamespacedPod({ namespace: ns, body: { metadata: { name: "picky" }, spec: { nodeSelector: { disk: "ssd" }, containers: [{ name: "app", image: IMAGE }] } } });
     const found = await eventsOn("Pod", "picky", ["FailedScheduling"]);
     expect(found.find((e) => e.reason === "FailedScheduling")).toMatchObject({ type: "Warning", reportingComponent: "default-scheduler", message: "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector." });
+  });
+});
+
+describe.skipIf(ON_REAL)(`event TTL${simOnly("sets kube-sim's own --event-ttl")}`, () => {
+  it("deletes an Event not seen again for longer than the TTL, as the API server's --event-ttl does", async () => {
+    const c = await startSim({ eventTtlMs: 400 });
+    try {
+      const body = { metadata: { name: "old.1" }, involvedObject: { kind: "Pod", name: "p", namespace: "default" }, reason: "Tested", message: "expires", type: "Normal", lastTimestamp: new Date() };
+      await c.core.createNamespacedEvent({ namespace: "default", body });
+      expect((await c.core.readNamespacedEvent({ name: "old.1", namespace: "default" })).reason).toBe("Tested");
+      const gone = () => c.core.readNamespacedEvent({ name: "old.1", namespace: "default" }).then(() => false, (err: { code?: number }) => err.code === 404);
+      await waitFor("the Event expired", gone);
+    } finally {
+      await c.sim.close();
+    }
   });
 });

@@ -6,6 +6,7 @@ import { deploymentController } from "./deployment.js";
 import { endpointSliceMirroringController } from "./endpoint-slice-mirroring.js";
 import { endpointSliceController } from "./endpoint-slices.js";
 import { endpointsController } from "./endpoints.js";
+import { eventTtlController } from "./event-ttl.js";
 import { garbageCollector } from "./garbage-collector.js";
 import { namespaceController } from "./namespace.js";
 import { OwnerIndex } from "./owners.js";
@@ -17,7 +18,7 @@ export interface Controllers {
 }
 
 /** Must start before any object is stored: the ownership index learns objects from store events. */
-export function startControllers(core: ApiCore, log: (line: string) => void): Controllers {
+export function startControllers(core: ApiCore, log: (line: string) => void, opts: { eventTtlMs: number }): Controllers {
   const owners = new OwnerIndex(core.store);
   const ctx: ControllerContext = { core, owners, log, recorder: recorders(core, log) };
   const running = [
@@ -30,6 +31,7 @@ export function startControllers(core: ApiCore, log: (line: string) => void): Co
     endpointsController(ctx),
     endpointSliceController(ctx),
     endpointSliceMirroringController(ctx),
+    eventTtlController(ctx, opts.eventTtlMs),
   ];
   return {
     stop() {

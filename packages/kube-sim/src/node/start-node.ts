@@ -149,7 +149,7 @@ export async function startNode(options: NodeOptions): Promise<KubeSimNode> {
     throw new NodeStartError(`kube-sim node ${id.name}: cannot join ${client.server.origin}: ${(err as Error).message}`, { cause: err });
   }
   heartbeat.start();
-  log(`kube-sim node ${id.name}: joined ${client.server.origin}`);
+  log(`kube-sim node ${id.name}: joined ${client.server.origin} (kubelet endpoint https://${address}:${server.port})`);
   let closing: Promise<void> | undefined;
   const stop = (drain: (() => Promise<void>) | undefined): Promise<void> => {
     closing ??= (async () => {
