@@ -63,6 +63,9 @@ describe("events", () => {
     expect(by("Pulled")).toMatchObject({ ...kubelet, message: `Container image "${IMAGE}" already present on machine` });
     expect(by("Created")).toMatchObject({ ...kubelet, message: "Created container: app" });
     expect(by("Started")).toMatchObject({ ...kubelet, message: "Started container app" });
+    // the selector kubectl describe pod sends finds them by the pod's uid
+    const described = await events(`involvedObject.name=${podName},involvedObject.namespace=${ns},involvedObject.kind=Pod,involvedObject.uid=${pod.metadata?.uid ?? ""}`);
+    expect(described.map((e) => e.reason)).toEqual(expect.arrayContaining(["Scheduled", "Pulled", "Created", "Started"]));
   });
 
   it("tell why a pod never starts: Failed with ErrImagePull and ImagePullBackOff, and the back-off", async () => {
