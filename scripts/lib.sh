@@ -94,3 +94,10 @@ ensure_chromium() {
   [ -x "${BATON_TEST_CHROMIUM:-/usr/bin/chromium}" ] && return 0
   apt_install chromium || say "could not install Debian's chromium: the console's browser tests will be skipped (they say why)"
 }
+
+# kubectl, as a person types it (Debian's kubernetes-client): the kubectl suites and the "when a
+# release fails" end-to-end test use it. When it cannot be installed those tests skip and say so.
+ensure_kubectl() {
+  command -v kubectl >/dev/null && return 0
+  apt_install kubernetes-client || say "could not install Debian's kubernetes-client: the kubectl tests will be skipped (they say why)"
+}

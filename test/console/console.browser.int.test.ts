@@ -195,8 +195,13 @@ describe.skipIf(missing !== undefined)(`the console in a browser${missing ? ` (s
     await context.close();
   });
 
-  test("a rolled-back release shows the check that failed, expected against got", async () => {
-    const id = await b.releaseOk({ app: "api", image: "baton.dev/demo-app:2.0.0", replicas: 1, validation: { tests: VERSION_TEST("9.9.9") } });
+  test("a rolled-back release shows the check that failed, expected against got, and the CloudEvent it was requested by", async () => {
+    // requested by a CI system as a CloudEvent: its source, id and subject are kept and shown
+    const data = { namespace: b.ns, app: "api", image: "baton.dev/demo-app:2.0.0", replicas: 1, validation: { tests: VERSION_TEST("9.9.9") } };
+    const ce = { specversion: "1.0", id: "build-77", source: "https://ci.example.com/shop/api", subject: "main@4f2c1e0", type: "dev.baton.release.requested.v1", data };
+    const reply = (await b.rt.bus.nc.request(b.rt.bus.subjects.intakeOf(b.ns), JSON.stringify(ce), { timeout: 10_000 })).json<{ ok: boolean; releaseId: string }>();
+    expect(reply.ok).toBe(true);
+    const id = reply.releaseId;
     await alice.goto(`${url}/releases/${id}`);
     await phaseShown(alice, "rolled_back");
     const row = alice.locator('table.failures tr[data-failure="version"]');
@@ -205,6 +210,7 @@ describe.skipIf(missing !== undefined)(`the console in a browser${missing ? ` (s
     expect(cells[0]).toContain("9.9.9");
     expect(cells[1]).toContain("2.0.0");
     expect(await alice.locator('table.checks tr[data-check="version"] .badge').textContent()).toBe("failed");
+    expect(await alice.locator('tr[data-event="ReleaseRequested"] .event-via').textContent()).toBe("via https://ci.example.com/shop/api (build-77, main@4f2c1e0)");
     await expectAccessible(alice, "rolled-back release");
     await alice.screenshot({ path: join(shots, "release-rolled-back.png"), fullPage: true });
   });

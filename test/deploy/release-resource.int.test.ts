@@ -27,6 +27,7 @@ let rt: TestRuntime;
 let watcher: Component | undefined;
 let intake: Subscription | undefined;
 const requests: Record<string, unknown>[] = [];
+const envelopes: { source: string; id: string; subject?: string }[] = [];
 const kubectl = await run("kubectl", ["version", "--client"]).then(() => true, () => false);
 
 const R = { group: "baton.dev", version: "v1alpha1", plural: "releases" };
@@ -45,9 +46,11 @@ function serveIntake(answer: Answer): void {
   intake?.unsubscribe();
   intake = rt.bus.nc.subscribe(rt.bus.subjects.intakeOf("shop"), { // the Release's own namespace
     callback: (_err, msg) => {
-      const body = msg.json<Record<string, unknown>>();
-      requests.push(body);
-      void answer(body).then((reply) => msg.respond(JSON.stringify(reply)));
+      // A Release's request is a CloudEvent naming the object (its source and id); its data is the intake body.
+      const envelope = msg.json<{ source: string; id: string; subject?: string; data: Record<string, unknown> }>();
+      envelopes.push(envelope);
+      requests.push(envelope.data);
+      void answer(envelope.data).then((reply) => msg.respond(JSON.stringify(reply)));
     },
   });
 }
@@ -92,6 +95,7 @@ afterEach(async () => {
   await watcher?.stop();
   watcher = undefined;
   requests.length = 0;
+  envelopes.length = 0;
 });
 
 afterAll(async () => {
@@ -108,6 +112,8 @@ describe("the Release custom resource", () => {
     const releaseId = `cr-${uid.replace(/-/g, "").slice(0, 8)}-1`;
     await waitFor("the intake request", () => requests.length === 1);
     expect(requests[0]).toMatchObject({ app: "web", namespace: "shop", image: "baton.dev/demo-app:2.0.0", replicas: 2, releaseId });
+    expect(envelopes[0]).toMatchObject({ specversion: "1.0", type: "dev.baton.release.requested.v1", source: "/apis/baton.dev/v1alpha1/namespaces/shop/releases/web-2", subject: "web-2" });
+    expect(envelopes[0]?.id).toMatch(/^[0-9a-f-]{36}\/1$/);
     const requested = await waitFor("status phase requested", async () => ((await statusOf("web-2"))?.phase === "requested" ? statusOf("web-2") : undefined));
     expect(requested).toMatchObject({ releaseId, observedGeneration: 1 });
     expect(requested?.conditions).toEqual(expect.arrayContaining([expect.objectContaining({ type: "Progressing", status: "True" }), expect.objectContaining({ type: "Ready", status: "Unknown" })]));

@@ -44,6 +44,8 @@ export const STAGE_RIGHTS: Readonly<Record<StageName, StageRights>> = {
       // patch: the planner's finalizer on a Release (added before its release starts, removed when a deletion is done)
       { group: "baton.dev", resource: "releases", verbs: ["get", "list", "watch", "patch"] },
       { group: "baton.dev", resource: "releases/status", verbs: ["get", "update", "patch"] },
+      // Kubernetes Events (packages/runtime kube-event-recorder.ts): created once each, never patched
+      { group: "", resource: "events", verbs: ["create"] },
     ],
     redisLockKeys: true,
   },
@@ -54,6 +56,8 @@ export const STAGE_RIGHTS: Readonly<Record<StageName, StageRights>> = {
       { group: "apps", resource: "deployments", verbs: ["get", "create", "delete"] },
       { group: "", resource: "services", verbs: ["get", "create", "patch", "delete"] },
       { group: "", resource: "pods", verbs: ["list", "watch"] },
+      // Kubernetes Events (packages/runtime kube-event-recorder.ts): created once each, never patched
+      { group: "", resource: "events", verbs: ["create"] },
     ],
     redisLockKeys: false,
   },
@@ -64,6 +68,8 @@ export const STAGE_RIGHTS: Readonly<Record<StageName, StageRights>> = {
       { group: "", resource: "services", verbs: ["get"] },
       // validation starts once the preview Service lists a ready v2 endpoint
       { group: "discovery.k8s.io", resource: "endpointslices", verbs: ["list"] },
+      // Kubernetes Events (packages/runtime kube-event-recorder.ts): created once each, never patched
+      { group: "", resource: "events", verbs: ["create"] },
     ],
     redisLockKeys: false,
   },
@@ -77,6 +83,8 @@ export const STAGE_RIGHTS: Readonly<Record<StageName, StageRights>> = {
       { group: "", resource: "pods", verbs: ["list"] },
       { group: "apps", resource: "deployments", verbs: ["get"] },
       { group: "apps", resource: "deployments/scale", verbs: ["patch"] },
+      // Kubernetes Events (packages/runtime kube-event-recorder.ts): created once each, never patched
+      { group: "", resource: "events", verbs: ["create"] },
     ],
     redisLockKeys: false,
   },
@@ -88,6 +96,8 @@ export const STAGE_RIGHTS: Readonly<Record<StageName, StageRights>> = {
       { group: "apps", resource: "deployments/scale", verbs: ["get", "patch"] },
       { group: "", resource: "pods", verbs: ["list", "delete"] },
       { group: "", resource: "secrets", verbs: ["get"] },
+      // Kubernetes Events (packages/runtime kube-event-recorder.ts): created once each, never patched
+      { group: "", resource: "events", verbs: ["create"] },
     ],
     redisLockKeys: false,
   },
@@ -96,6 +106,7 @@ export const STAGE_RIGHTS: Readonly<Record<StageName, StageRights>> = {
 /** What the client-node 1.4 methods the services call do, as RBAC (resource, verb). */
 export const CLIENT_NODE_CALLS: Readonly<Record<string, { group: KubeRule["group"]; resource: string; verb: string }>> = {
   readNamespacedService: { group: "", resource: "services", verb: "get" },
+  createNamespacedEvent: { group: "", resource: "events", verb: "create" },
   createNamespacedService: { group: "", resource: "services", verb: "create" },
   patchNamespacedService: { group: "", resource: "services", verb: "patch" },
   replaceNamespacedService: { group: "", resource: "services", verb: "update" },

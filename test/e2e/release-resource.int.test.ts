@@ -1,11 +1,8 @@
-import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { ApiextensionsV1Api, CustomObjectsApi, KubeConfig, type V1CustomResourceDefinition } from "@kubernetes/client-node";
-import { parse } from "yaml";
 import { isNotFound } from "@baton/runtime";
 import { waitFor } from "@baton/runtime/testing";
-import { names, startBaton, type Baton } from "../harness.js";
+import { names, type Baton } from "../harness.js";
+import { batonWithReleases } from "./release-crd.js";
 
 // Issue 9: with the Release CRD installed, a Release object created in the cluster runs a real
 // release through the five stages, and its status (phase, revision, conditions) follows it to the end.
@@ -13,7 +10,6 @@ import { names, startBaton, type Baton } from "../harness.js";
 // deletion), the planner's finalizer keeping the object until then; deleting the Release of a
 // completed app changes nothing in the cluster.
 
-const CRD = resolve(import.meta.dirname, "../../deploy/crd/release.yaml");
 const PROBE = { spec: { containers: [{ name: "app", readinessProbe: { httpGet: { path: "/healthz", port: 8080 } } }] } };
 
 type Status = { phase?: string; revision?: number; releaseId?: string; conditions?: { type: string; status: string }[] };
@@ -21,18 +17,6 @@ type ReleaseObj = { metadata: { finalizers?: string[]; deletionTimestamp?: strin
 
 let baton: Baton | undefined;
 
-/** Installs the Release CRD (once per cluster: it is cluster-scoped) and waits until it is served. */
-async function installCrd(kc: KubeConfig): Promise<void> {
-  const api = kc.makeApiClient(ApiextensionsV1Api);
-  const crd = parse(await readFile(CRD, "utf8")) as V1CustomResourceDefinition;
-  await api.createCustomResourceDefinition({ body: crd }).catch((err: unknown) => {
-    if ((err as { code?: number }).code !== 409) throw err;
-  });
-  await waitFor("the Release CRD to be established", async () => {
-    const got = await api.readCustomResourceDefinition({ name: crd.metadata?.name as string });
-    return got.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") ? true : undefined;
-  }, 30_000, 100);
-}
 afterEach(async () => {
   await baton?.stop();
   baton = undefined;
@@ -40,18 +24,8 @@ afterEach(async () => {
 
 /** Baton on a cluster with the CRD, and the Release objects of the test's namespace. */
 async function withReleases() {
-  const b = await startBaton({
-    beforeServices: async (cluster) => {
-      const kc = new KubeConfig();
-      kc.loadFromString(cluster.kubeconfig);
-      await installCrd(kc);
-    },
-  });
+  const { b, objects, ref } = await batonWithReleases();
   baton = b;
-  const kc = new KubeConfig();
-  kc.loadFromString(b.cluster.kubeconfig);
-  const objects = kc.makeApiClient(CustomObjectsApi);
-  const ref = { group: "baton.dev", version: "v1alpha1", namespace: b.ns, plural: "releases" };
   const get = (name: string) => objects.getNamespacedCustomObject({ ...ref, name }) as Promise<ReleaseObj>;
   return {
     b,

@@ -5,7 +5,7 @@ import { plural } from "./format.js";
 export function describeEvent(e: AnyEvent): string {
   switch (e.name) {
     case "ReleaseRequested":
-      return `${e.data.namespace}/${e.data.app} → ${e.data.spec.image} (${e.data.spec.replicas} replicas, promotion ${e.data.spec.promotion})`;
+      return `${e.data.namespace}/${e.data.app} → ${e.data.spec.image} (${e.data.spec.replicas} replicas, promotion ${e.data.spec.promotion})${requester(e.data)}`;
     case "ReleaseRejected":
       return e.data.reasons.map((r) => r.message).join("; ");
     case "ReleasePlanned":
@@ -52,4 +52,11 @@ function warnings(list: readonly Warning[] | undefined): string {
 function activity(a: ActivityResult): string {
   if (a.ok) return a.skipped ? `${a.name} ok (already done)` : `${a.name} ok`;
   return a.skipped ? `${a.name} NOT RUN` : `${a.name} FAILED (${a.detail})`;
+}
+
+/** Who asked (the intake's Baton-Requested-By header) and the CloudEvent the request came as (its caller's source, id, subject). */
+function requester(d: { requestedBy?: string; requestedVia?: { source: string; id: string; subject?: string } }): string {
+  const by = d.requestedBy ? ` by ${d.requestedBy}` : "";
+  const v = d.requestedVia;
+  return v ? `${by}, via ${v.source} (id ${v.id}${v.subject ? `, subject ${v.subject}` : ""})` : by;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { releaseEvents } from "@baton/contracts/testing";
+import { releaseEvents, spec } from "@baton/contracts/testing";
 import { describeEvent } from "../src/describe.js";
 
 // Issue 20: the words of the timeline (`baton events`, the live display): counts agree with their
@@ -23,5 +23,15 @@ describe("how events read", () => {
     const text = describeEvent(ev("ReleasePlanned", { revision: 2, previousRevision: null, fence: 2 }));
     expect(text).toBe("revision 2 (first live revision)");
     expect(describeEvent(ev("ReleasePlanned", { revision: 3, previousRevision: 2, fence: 3 }))).toBe("revision 3 (live: 2)");
+  });
+
+  test("a request says who asked and the CloudEvent it came as (issue 23: provenance)", () => {
+    const ev = releaseEvents();
+    const asked = { spec: spec({ image: "baton.dev/demo-app:2.0.0", replicas: 2 }) };
+    const head = "shop/web → baton.dev/demo-app:2.0.0 (2 replicas, promotion auto)";
+    expect(describeEvent(ev("ReleaseRequested", asked))).toBe(head);
+    expect(describeEvent(ev("ReleaseRequested", { ...asked, requestedBy: "alice" }))).toBe(`${head} by alice`);
+    const requestedVia = { source: "https://ci.example.com/shop/web", id: "build-881", subject: "main@4f2c1e0" };
+    expect(describeEvent(ev("ReleaseRequested", { ...asked, requestedVia }))).toBe(`${head}, via https://ci.example.com/shop/web (id build-881, subject main@4f2c1e0)`);
   });
 });

@@ -78,9 +78,23 @@ export type Stage = z.infer<typeof Stage>;
 
 const who = z.string().min(1).max(256);
 
+/**
+ * The CloudEvent a release request arrived as, kept when the intake stores it as its own
+ * ReleaseRequested (whose envelope `source` is then `baton/intake` and whose `id` is Baton's):
+ * the caller's `source`, `id` and `subject`, as the caller sent them. In `data`, not in extension
+ * attributes: it is part of what the release records and replays, checked by the contract, and
+ * read by the state machine (a Release object is found from it).
+ */
+export const RequestedVia = z.strictObject({
+  source: z.string().min(1).max(256),
+  id: z.string().min(1).max(256),
+  subject: z.string().min(1).max(256).optional(),
+});
+export type RequestedVia = z.infer<typeof RequestedVia>;
+
 /** name → [wire token, data schema]. Order follows a release's path. */
 export const EVENTS = {
-  ReleaseRequested: ["requested", Base.extend({ spec: ReleaseSpec, requestedBy: who.optional() })],
+  ReleaseRequested: ["requested", Base.extend({ spec: ReleaseSpec, requestedBy: who.optional(), requestedVia: RequestedVia.optional() })],
   ReleaseRejected: [
     "rejected",
     z.strictObject({

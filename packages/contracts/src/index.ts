@@ -35,6 +35,7 @@ export {
   EVENTS,
   EVENT_NAMES,
   Failure,
+  RequestedVia,
   Stage,
   WarmupResult,
   eventNameOfToken,
@@ -58,6 +59,8 @@ export type { Subjects } from "./subjects.js";
 export { FORBIDDEN_NAMESPACES, MAX_INTAKE_BYTES, namespaceRefusal, parseIntake } from "./intake.js";
 export type { IntakePolicy, IntakeRefusal, IntakeRequest, IntakeResult } from "./intake.js";
 export { PHASES, TERMINAL_PHASES, TRANSITIONS, isTerminal, replay, transition } from "./state.js";
+export { RELEASE_GROUP, RELEASE_VERSION, releaseIdOfObject, releaseObjectOf, requestedViaRelease } from "./release-object.js";
+export type { ReleaseObjectRef } from "./release-object.js";
 export type { Phase, ReleaseOutcome, ReleaseState, ReplayStep, TransitionResult } from "./state.js";
 export { jsonSchemas } from "./json-schema.js";
 export { NO_READINESS_PROBE, STARTING_PODS, Warning, noReadinessProbe, startingPods } from "./warnings.js";

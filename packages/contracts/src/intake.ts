@@ -1,4 +1,5 @@
 import { CloudEventEnvelope, eventType } from "./envelope.js";
+import type { RequestedVia } from "./events.js";
 import { DNS1035_LABEL, DNS1123_LABEL, RELEASE_ID } from "./names.js";
 import { reasonsFromZod, type Reason } from "./reasons.js";
 import { IntakeBody, type ReleaseSpec } from "./spec.js";
@@ -18,6 +19,8 @@ export interface IntakeRequest {
   readonly releaseId: string | undefined;
   readonly spec: ReleaseSpec;
   readonly traceparent: string | undefined;
+  /** The caller's CloudEvent attributes (source, id, subject), when the request came as a CloudEvent. */
+  readonly requestedVia?: RequestedVia;
 }
 
 /** A refused intake message, with what could be read of it (for the ReleaseRejected event). */
@@ -63,10 +66,11 @@ function parseCloudEvent(json: Record<string, unknown>, policy: IntakePolicy): I
   const want = eventType("ReleaseRequested");
   if (env.data.type !== want) return refuse([reason("type", `must be "${want}"`)], env.data.data);
   if (!isObject(env.data.data)) return refuse([reason("data", "must be a JSON object (the release spec)")], undefined);
-  return parseBody(env.data.data, policy, env.data.traceparent, "data.");
+  const { source, id, subject } = env.data;
+  return parseBody(env.data.data, policy, env.data.traceparent, "data.", { source, id, ...(subject === undefined ? {} : { subject }) });
 }
 
-function parseBody(body: Record<string, unknown>, policy: IntakePolicy, traceparent: string | undefined, at: string): IntakeResult {
+function parseBody(body: Record<string, unknown>, policy: IntakePolicy, traceparent: string | undefined, at: string, requestedVia?: RequestedVia): IntakeResult {
   const parsed = IntakeBody.safeParse(body);
   const reasons = parsed.success ? [] : reasonsFromZod(parsed.error, body).map((r) => prefixed(r, at));
   const ns = typeof body.namespace === "string" ? body.namespace : undefined;
@@ -74,7 +78,7 @@ function parseBody(body: Record<string, unknown>, policy: IntakePolicy, tracepar
   if (nsReason !== undefined) reasons.push(prefixed(nsReason, at));
   if (!parsed.success || reasons.length > 0) return refuse(reasons, body);
   const { releaseId, ...spec } = parsed.data;
-  return { ok: true, request: { releaseId, spec, traceparent } };
+  return { ok: true, request: { releaseId, spec, traceparent, ...(requestedVia ? { requestedVia } : {}) } };
 }
 
 /** Why a namespace may not be released to, or undefined when it may. */

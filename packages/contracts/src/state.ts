@@ -1,5 +1,5 @@
 import type { AnyEvent, BatonEvent } from "./envelope.js";
-import type { ActivityResult, CheckResult, DeadlinePhase, EventName, Failure, Stage, WarmupResult } from "./events.js";
+import type { ActivityResult, CheckResult, DeadlinePhase, EventName, Failure, RequestedVia, Stage, WarmupResult } from "./events.js";
 import type { Reason } from "./reasons.js";
 import type { Warning } from "./warnings.js";
 import type { ReleaseSpec } from "./spec.js";
@@ -70,6 +70,8 @@ export interface ReleaseState {
   readonly outcome: ReleaseOutcome | null;
   /** Warnings of ReleasePlanned and ValidationFailed, in order. */
   readonly warnings: readonly Warning[];
+  /** The CloudEvent the request arrived as (its caller's source, id, subject), when it came as one. */
+  readonly requestedVia?: RequestedVia;
 }
 
 export type TransitionResult =
@@ -237,7 +239,7 @@ function outcome(reason: string, extra: Partial<ReleaseOutcome> = {}): ReleaseOu
 function record(s: ReleaseState, e: AnyEvent, to: Phase): ReleaseState {
   switch (e.name) {
     case "ReleaseRequested":
-      return { ...s, spec: e.data.spec };
+      return { ...s, spec: e.data.spec, ...(e.data.requestedVia ? { requestedVia: e.data.requestedVia } : {}) };
     case "ReleaseRejected":
       return { ...s, outcome: outcome(e.data.reasons.map((r) => r.message).join("; "), { reasons: e.data.reasons }) };
     case "ReleasePlanned":

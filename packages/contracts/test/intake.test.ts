@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { eventType, jsonSchemas, parseIntake, ReleaseSpec, type IntakePolicy } from "@baton/contracts";
+import { eventType, jsonSchemas, parseIntake, releaseIdOfObject, releaseObjectOf, requestedViaRelease, ReleaseSpec, type IntakePolicy } from "@baton/contracts";
 import { specInput } from "@baton/contracts/testing";
 
 const ANY: IntakePolicy = { allowedNamespaces: "*" };
@@ -93,6 +93,25 @@ describe("intake", () => {
     const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
     const ce = { specversion: "1.0", id: "x1", source: "ci", type: eventType("ReleaseRequested"), traceparent, data: specInput() };
     expect(parseIntake(JSON.stringify(ce), ANY)).toMatchObject({ ok: true, request: { traceparent, releaseId: undefined } });
+  });
+
+  test("a CloudEvent keeps its caller's source, id and subject (requestedVia); a bare body has none", () => {
+    const ce = { specversion: "1.0", id: "build-881", source: "https://ci.example.com/shop/web", subject: "main@4f2c1e0", type: eventType("ReleaseRequested"), data: specInput() };
+    expect(parseIntake(JSON.stringify(ce), ANY)).toMatchObject({ ok: true, request: { requestedVia: { source: "https://ci.example.com/shop/web", id: "build-881", subject: "main@4f2c1e0" } } });
+    const bare = parseIntake(body({}), ANY);
+    expect(bare.ok && bare.request.requestedVia).toBe(undefined);
+  });
+
+  test("a Release object is found from requestedVia only when the release id and namespace are that object's", () => {
+    const uid = "5e0b8a2c-1f3d-4c44-9a51-0d8e1a2b3c4d";
+    const requestedVia = requestedViaRelease({ namespace: "shop", name: "web", uid, generation: 3 });
+    expect(requestedVia).toEqual({ source: "/apis/baton.dev/v1alpha1/namespaces/shop/releases/web", id: `${uid}/3`, subject: "web" });
+    const releaseId = releaseIdOfObject(uid, 3);
+    expect(releaseId).toBe("cr-5e0b8a2c-3");
+    expect(releaseObjectOf({ releaseId, namespace: "shop", requestedVia })).toEqual({ namespace: "shop", name: "web", uid, generation: 3 });
+    expect(releaseObjectOf({ releaseId: "cr-5e0b8a2c-4", namespace: "shop", requestedVia })).toBe(null);
+    expect(releaseObjectOf({ releaseId, namespace: "other", requestedVia })).toBe(null);
+    expect(releaseObjectOf({ releaseId, namespace: "shop" })).toBe(null);
   });
 
   test("a CloudEvent of another type is refused, naming the type", () => {

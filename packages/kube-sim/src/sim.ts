@@ -7,6 +7,7 @@ import type { Server } from "node:http";
 import { writeFile } from "node:fs/promises";
 import { ApiCore, SYSTEM } from "./api/core.js";
 import { createApiServer } from "./api/http-server.js";
+import type { LogContext } from "./api/pod-log.js";
 import { ResourceRegistry } from "./api/resources.js";
 import type { WatchStream } from "./api/watch.js";
 import { startControllers } from "./controllers/index.js";
@@ -22,6 +23,7 @@ const DEFAULTS: Required<KubeSimOptions> = {
   probeIntervalMs: 100,
   watchHistorySize: 10_000,
   bookmarkIntervalMs: 1_000,
+  eventTtlMs: 3_600_000,
   logger: () => {},
 };
 
@@ -33,7 +35,7 @@ export class KubeSimStartError extends Error {
 function checkOptions(o: Required<KubeSimOptions>): void {
   const problems: string[] = [];
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) problems.push(`port must be an integer in 0..65535, got ${o.port}`);
-  for (const key of ["probeIntervalMs", "watchHistorySize", "bookmarkIntervalMs"] as const) {
+  for (const key of ["probeIntervalMs", "watchHistorySize", "bookmarkIntervalMs", "eventTtlMs"] as const) {
     if (!Number.isFinite(o[key]) || o[key] <= 0) problems.push(`${key} must be a positive number, got ${o[key]}`);
   }
   if (problems.length > 0) throw new KubeSimStartError(`kube-sim: invalid options: ${problems.join("; ")}`);
@@ -71,11 +73,12 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
   const store = new Store(o.watchHistorySize);
   const audit = new AuditLog();
   const core = new ApiCore(store, new ResourceRegistry(), audit);
-  const controllers = startControllers(core, log);
+  const controllers = startControllers(core, log, { eventTtlMs: o.eventTtlMs });
   bootstrap(core);
   const watches = new Set<WatchStream>();
   let address = `${o.host}:${o.port}`;
-  const server = createApiServer({ core, bookmarkIntervalMs: o.bookmarkIntervalMs, watches, audit, log, address: () => address });
+  const logs: LogContext = {};
+  const server = createApiServer({ core, bookmarkIntervalMs: o.bookmarkIntervalMs, watches, logs, audit, log, address: () => address });
   let info: AddressInfo;
   try {
     info = await listen(server, o.port, o.host);
@@ -95,6 +98,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     await closeServer(server, watches);
     throw new KubeSimStartError(`kube-sim: its node did not start: ${(err as Error).message}`, { cause: err });
   }
+  logs.localNode = node;
   let closing: Promise<void> | undefined;
   return {
     url,

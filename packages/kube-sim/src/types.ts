@@ -14,6 +14,8 @@ export interface KubeSimOptions {
   watchHistorySize?: number;
   /** How often a watch with `allowWatchBookmarks=true` gets a BOOKMARK, in ms. Default 1,000. */
   bookmarkIntervalMs?: number;
+  /** How long an Event is kept after it was last seen (the API server's --event-ttl). Default 3,600,000 (1 h). */
+  eventTtlMs?: number;
   /** Receives one line per notable event (start, stop, errors). Default: silent. */
   logger?: (line: string) => void;
 }

@@ -47,6 +47,10 @@ export type {
   StartOptions,
 } from "./service.js";
 export { startStage } from "./stage.js";
+export { kubeEventRecorder, uidOrNone } from "./kube-event-recorder.js";
+export type { KubeEventRecorder, UidReader } from "./kube-event-recorder.js";
+export { kubeEventsFor } from "./kube-events.js";
+export type { KubeEventSpec, KubeEventTarget } from "./kube-events.js";
 export type { Handler, HandlerContext, Handlers, RunningStage, StageDefinition } from "./stage.js";
 export { ReleaseStore } from "./store.js";
 export type { ApplyResult, LockResult, StoredRelease } from "./store.js";

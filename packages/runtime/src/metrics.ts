@@ -19,6 +19,7 @@ export interface Metrics {
   readonly timerLatenessSeconds: Histogram;
   readonly timersFired: Counter;
   readonly kubeRequests: Counter<"verb" | "resource" | "result">;
+  readonly kubeEvents: Counter<"stage" | "result">;
   readonly intake: Counter<"result">;
   readonly postReleaseActivities: Counter<"kind" | "result">;
 }
@@ -47,6 +48,7 @@ export function createMetrics(): Metrics {
     phaseSeconds: new Histogram({ name: "baton_phase_duration_seconds", help: "Time releases spent in each phase", labelNames: ["phase"], buckets: PHASE, registers: r }),
     timerLatenessSeconds: new Histogram({ name: "baton_timer_lateness_seconds", help: "How late a timer fired after its due time", buckets: FAST, registers: r }),
     timersFired: new Counter({ name: "baton_timers_fired_total", help: "Timers fired", registers: r }),
+    kubeEvents: new Counter({ name: "baton_kube_events_total", help: "Kubernetes Events a stage recorded on the objects it acts on, by stage and result (recorded, exists: written before, failed: logged, the step went on)", labelNames: ["stage", "result"], registers: r }),
     kubeRequests: new Counter({ name: "baton_kube_requests_total", help: "Kubernetes API calls by verb, resource and result", labelNames: ["verb", "resource", "result"], registers: r }),
     intake: new Counter({ name: "baton_intake_requests_total", help: "Intake requests by result (accepted, rejected, duplicate, error)", labelNames: ["result"], registers: r }),
     postReleaseActivities: new Counter({ name: "baton_post_release_activities_total", help: "Post-release activities run, by kind (sql, webhook) and result (ok, already_done, retry, failed, not_run)", labelNames: ["kind", "result"], registers: r }),

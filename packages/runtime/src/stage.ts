@@ -1,5 +1,6 @@
 import { decodeEvent, phaseDeadlineSeconds, type AnyEvent, type BatonEvent, type DeadlineDefaults, type EventName, type ReleaseState, type Stage } from "@baton/contracts";
 import { ack, consume, terminal, type Consumption, type Delivery, type Outcome } from "./consumer.js";
+import type { KubeEventRecorder } from "./kube-event-recorder.js";
 import type { Logger } from "./logger.js";
 import { emit, eventOf, record, schedule, type EmitData, type EmitResult, type Runtime } from "./runtime.js";
 import { fencedBy } from "./store.js";
@@ -34,6 +35,8 @@ export type Handlers = { readonly [N in EventName]?: Handler<N> };
 export interface StageDefinition {
   readonly name: Stage;
   readonly handlers: Handlers;
+  /** Records Kubernetes Events for what the stage emits (kube-events.ts); none when absent. */
+  readonly kubeEvents?: KubeEventRecorder;
 }
 
 export interface RunningStage {
@@ -55,7 +58,7 @@ export async function startStage(def: StageDefinition, rt: Runtime): Promise<Run
     };
     const log = rt.log.child({ stage: def.name });
     consumptions.push(
-      await consume(rt.bus, spec, (d) => runHandler(rt, def.name, name, handler, d), {
+      await consume(rt.bus, spec, (d) => runHandler(rt, def, name, handler, d), {
         log,
         onOutcome: (outcome, attempt, seconds) => {
           rt.metrics.consumed.inc({ stage: def.name, event: name, outcome });
@@ -76,7 +79,8 @@ export async function startStage(def: StageDefinition, rt: Runtime): Promise<Run
   };
 }
 
-async function runHandler(rt: Runtime, stage: Stage, name: EventName, handler: Handler<EventName>, d: Delivery): Promise<Outcome> {
+async function runHandler(rt: Runtime, def: StageDefinition, name: EventName, handler: Handler<EventName>, d: Delivery): Promise<Outcome> {
+  const stage = def.name;
   const parsed = decodeEvent(d.msg.string());
   if (!parsed.ok) return terminal(`not a valid event: ${parsed.reasons.map((r) => r.message).join("; ")}`);
   const event = parsed.value;
@@ -111,7 +115,7 @@ async function runHandler(rt: Runtime, stage: Stage, name: EventName, handler: H
   d.bound(deadlineOf(r.state, rt.deadlines));
   const attributes = { "baton.stage": stage, "baton.release_id": releaseId, "baton.event": name, "baton.event_id": event.id, "baton.attempt": d.attempt };
   return inSpan(`${stage} ${name}`, event.traceparent, attributes, async (traceparent) => {
-    const ctx = context(rt, stage, event, r.state, { releaseId, app, namespace }, log, d, traceparent);
+    const ctx = context(rt, def, event, r.state, { releaseId, app, namespace }, log, d, traceparent);
     return (await handler(ctx)) ?? ack;
   });
 }
@@ -129,7 +133,7 @@ function deadlineOf(s: ReleaseState, deadlines: DeadlineDefaults): number {
 
 function context(
   rt: Runtime,
-  stage: Stage,
+  def: StageDefinition,
   event: AnyEvent,
   state: ReleaseState,
   release: { releaseId: string; app: string; namespace: string },
@@ -137,6 +141,7 @@ function context(
   d: Delivery,
   traceparent: string | undefined,
 ): HandlerContext<EventName> {
+  const stage = def.name;
   const trace = traceparent === undefined ? {} : { traceparent };
   return {
     event,
@@ -151,6 +156,7 @@ function context(
       const r = await emit(rt, stage, next as AnyEvent);
       if (r.emitted) log.info({ emitted: name }, `emitted ${name}`);
       else log.info({ event: name, reason: r.reason }, `not emitted: ${r.reason}`);
+      if (r.emitted) await def.kubeEvents?.record(event, r.event, r.state ?? state, log, rt.metrics);
       return r;
     },
     async schedule(name, data, when) {

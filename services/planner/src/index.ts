@@ -1,7 +1,7 @@
 // @baton/planner: the intake (request/reply on `<prefix>.intake`), the planner stage, and the
 // Release custom resource watcher (once the cluster has the CRD).
 
-import { startJanitor, type ServiceModule } from "@baton/runtime";
+import { kubeEventRecorder, startJanitor, type ServiceModule } from "@baton/runtime";
 import { startIntake } from "./intake.js";
 import { createKubeClients } from "./kube.js";
 import { plannerOptions } from "./options.js";
@@ -14,7 +14,7 @@ export const plannerService: ServiceModule = {
     const opts = plannerOptions(config);
     const kube = createKubeClients(config);
     return {
-      stages: [plannerStage(kube, opts)],
+      stages: [{ ...plannerStage(kube, opts), kubeEvents: kubeEventRecorder(kube.kc, "planner") }],
       extra: async (rt) => [
         await startIntake(rt, opts),
         followReleaseResources(rt, kube.kc),

@@ -1,4 +1,4 @@
-import { makeEvent, parseIntake, type IntakePolicy, type IntakeResult, type Reason, type ReleaseSpec } from "@baton/contracts";
+import { makeEvent, parseIntake, type IntakePolicy, type IntakeRequest, type IntakeResult, type Reason } from "@baton/contracts";
 import { UnrecordedError, continueTrace, emit, messageOf, newReleaseId, type Bus, type Component, type Runtime } from "@baton/runtime";
 import type { PlannerOptions } from "./options.js";
 
@@ -55,7 +55,7 @@ export async function handleIntake(rt: Runtime, opts: PlannerOptions, msg: Msg):
   const { request } = parsed;
   const releaseId = request.releaseId ?? newReleaseId();
   const traceparent = continueTrace(request.traceparent, headerTrace);
-  return safely(rt, releaseId, () => accept(rt, releaseId, request.spec, requestedBy, traceparent, only));
+  return safely(rt, releaseId, () => accept(rt, releaseId, request, requestedBy, traceparent, only));
 }
 
 async function refuse(
@@ -100,14 +100,16 @@ function published(err: unknown): { emitted: true } {
 async function accept(
   rt: Runtime,
   releaseId: string,
-  spec: ReleaseSpec,
+  request: IntakeRequest,
   requestedBy: string | undefined,
   traceparent: string,
   only: string | undefined,
 ): Promise<IntakeReply> {
   const found = await existing(rt, releaseId, only);
   if (found !== undefined) return found;
-  const data = { releaseId, app: spec.app, namespace: spec.namespace, spec, ...(requestedBy === undefined ? {} : { requestedBy }) };
+  const { spec, requestedVia } = request;
+  // A CloudEvent's own source, id and subject are kept (the stored event's envelope is the intake's).
+  const data = { releaseId, app: spec.app, namespace: spec.namespace, spec, ...(requestedBy === undefined ? {} : { requestedBy }), ...(requestedVia ? { requestedVia } : {}) };
   const event = makeEvent("ReleaseRequested", data, { source: "intake", time: now(rt), traceparent });
   const r = await emit(rt, "intake", event).catch((err: unknown) => {
     const out = published(err);
@@ -121,7 +123,7 @@ async function accept(
     return { ok: true, releaseId, duplicate: true, ...(phase === undefined ? {} : { phase }) };
   }
   rt.metrics.intake.inc({ result: "accepted" });
-  rt.log.info({ releaseId, app: spec.app, namespace: spec.namespace, requestedBy }, "intake: release requested");
+  rt.log.info({ releaseId, app: spec.app, namespace: spec.namespace, requestedBy, requestedVia }, "intake: release requested");
   return { ok: true, releaseId };
 }
 

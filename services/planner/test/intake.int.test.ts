@@ -74,4 +74,19 @@ describe("intake: bad input", () => {
     await waitFor("ReleasePlanned", async () => (await rt.store.get(good.releaseId ?? ""))?.state.phase === "planned");
     expect(clientWrites(cluster.sim, mark)).toEqual([]);
   });
+
+  test("a CloudEvent keeps its provenance: the caller's source, id and subject in the stored ReleaseRequested (requestedVia), beside the intake's own envelope", async () => {
+    const ce = { specversion: "1.0", id: "build-881", source: "https://ci.example.com/shop/web", subject: "main@4f2c1e0", type: "dev.baton.release.requested.v1", data: specInput() };
+    const reply = await request(JSON.stringify(ce));
+    expect(reply.ok).toBe(true);
+    const events = await waitFor("ReleaseRequested on the stream", async () => {
+      const e = await rt.bus.releaseEvents(reply.releaseId);
+      return e.length > 0 ? e : undefined;
+    });
+    expect(events[0]).toMatchObject({ name: "ReleaseRequested", source: "baton/intake", data: { requestedVia: { source: "https://ci.example.com/shop/web", id: "build-881", subject: "main@4f2c1e0" } } });
+    expect((await rt.store.get(reply.releaseId))?.state.requestedVia).toEqual({ source: "https://ci.example.com/shop/web", id: "build-881", subject: "main@4f2c1e0" });
+    const bare = await request(JSON.stringify(specInput({ app: "cart" })));
+    const plain = await waitFor("the bare request", async () => (await rt.bus.releaseEvents(bare.releaseId))[0]);
+    expect(plain.data).not.toHaveProperty("requestedVia");
+  });
 });

@@ -1,7 +1,7 @@
 // @baton/pod-manager: brings the new revision up (Deployment + preview Service), reports PodsLive
 // or PodsFailed, and tears the revision down when the release rolls back.
 import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
-import { PodWatchHub, createLogger, loadKubeConfig, type ServiceModule } from "@baton/runtime";
+import { PodWatchHub, createLogger, kubeEventRecorder, loadKubeConfig, uidOrNone, type ServiceModule, type UidReader } from "@baton/runtime";
 import type { PodManagerDeps } from "./deps.js";
 import { podManagerStage } from "./stage.js";
 
@@ -15,7 +15,7 @@ export const podManagerService: ServiceModule = {
     const pods = new PodWatchHub(kc, core, log);
     const deps: { -readonly [K in keyof PodManagerDeps]: PodManagerDeps[K] } = { core, apps, pods };
     return {
-      stages: [podManagerStage(deps)],
+      stages: [{ ...podManagerStage(deps), kubeEvents: kubeEventRecorder(kc, "pod-manager", deploymentUids(apps)) }],
       // The runtime (its metrics and logger) exists once the stages start: count Kubernetes calls and
       // log the pod watch through it from then on.
       extra: async (rt) => {
@@ -27,6 +27,11 @@ export const podManagerService: ServiceModule = {
     };
   },
 };
+
+/** The uid of a revision's Deployment, for the Kubernetes Events recorded on it. */
+function deploymentUids(apps: AppsV1Api): UidReader {
+  return async (kind, namespace, name) => (kind === "Deployment" ? uidOrNone(() => apps.readNamespacedDeployment({ name, namespace })) : undefined);
+}
 
 export { podManagerStage } from "./stage.js";
 export type { PodManagerDeps, Target } from "./deps.js";

@@ -3,7 +3,7 @@
 // Deployment, runs the post-release activities (SQL exactly once, webhooks) and completes.
 
 import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
-import { ConfigError, loadKubeConfig, messageOf, type ServiceModule } from "@baton/runtime";
+import { ConfigError, kubeEventRecorder, loadKubeConfig, messageOf, uidOrNone, type ServiceModule } from "@baton/runtime";
 import { reaperStage } from "./stage.js";
 
 export const reaperService: ServiceModule = {
@@ -22,7 +22,10 @@ export const reaperService: ServiceModule = {
       webhookHosts: config.BATON_WEBHOOK_ALLOWED_HOSTS,
       secretBindings: config.BATON_SECRET_BINDINGS,
     };
-    return { stages: [reaperStage(deps)] };
+    // The uid of a revision's Deployment, for the Kubernetes Events recorded on it.
+    const uids = async (kind: "Deployment" | "Service", namespace: string, name: string) =>
+      kind === "Deployment" ? uidOrNone(() => deps.apps.readNamespacedDeployment({ name, namespace })) : undefined;
+    return { stages: [{ ...reaperStage(deps), kubeEvents: kubeEventRecorder(kc, "reaper", uids) }] };
   },
 };
 

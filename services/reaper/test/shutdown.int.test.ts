@@ -50,8 +50,12 @@ describe("reaper: shutting v1 down", () => {
     expect(forced).toHaveLength(2);
     for (const f of forced) expect(Date.parse(f.time)).toBeGreaterThanOrEqual(Date.parse(drain.time) + 2000 - 50);
     expect(writes.filter((a) => a.resource === "deployments" && a.verb === "delete").map((a) => a.name)).toEqual([`${APP}-1`]);
-    // v2 is left alone
-    expect(writes.filter((a) => a.name?.startsWith(`${APP}-2`))).toEqual([]);
+    // v2 is left alone (but for the Event that says it now serves production)
+    expect(writes.filter((a) => a.name?.startsWith(`${APP}-2`) && a.resource !== "events")).toEqual([]);
+    // and the reaper's Kubernetes Events tell it: the drain and the forced pods on v1, the completion on v2
+    const told = () => clientWrites(w.sim).filter((a) => a.resource === "events").map((a) => a.body as { reason: string; involvedObject: { name: string } });
+    const recorded = await waitFor("the completion's Events", () => (told().length === 3 ? told() : undefined));
+    expect(recorded.map((e) => `${e.reason} ${e.involvedObject.name}`)).toEqual([`DrainStarted ${APP}-1`, `ForcedShutdown ${APP}-1`, `ReleaseCompleted ${APP}-2`]);
 
     await expect(w.apps.readNamespacedDeployment({ name: `${APP}-1`, namespace: NS })).rejects.toMatchObject({ code: 404 });
     expect(await podsOf(w, 1)).toHaveLength(0);
@@ -59,7 +63,7 @@ describe("reaper: shutting v1 down", () => {
     expect(w.logs.text()).toContain("forced 2 v1 pod(s) down after the grace period");
   });
 
-  test("a first release has no v1: it completes at once, runs its webhook with previousRevision null, and writes nothing to the cluster", async () => {
+  test("a first release has no v1: it completes at once, runs its webhook with previousRevision null, and writes nothing to the cluster but its Event", async () => {
     receiver = await startReceiver();
     await givenRevision(w, 1, { replicas: 1 });
     const g = await givenRelease(w, "rel-first", {
@@ -82,7 +86,11 @@ describe("reaper: shutting v1 down", () => {
     });
     expect(receiver.received).toHaveLength(1);
     expect(JSON.parse(receiver.received[0]!.body)).toEqual({ releaseId: g.releaseId, app: APP, namespace: NS, revision: 1, previousRevision: null });
-    expect(clientWrites(w.sim).filter((a) => Date.parse(a.time) >= switchedAt)).toEqual([]);
+    const writes = await waitFor("the completion's Event", () => {
+      const after = clientWrites(w.sim).filter((a) => Date.parse(a.time) >= switchedAt);
+      return after.length > 0 ? after : undefined;
+    });
+    expect(writes.map((a) => `${a.verb} ${a.resource} ${(a.body as { reason?: string } | undefined)?.reason ?? ""}`)).toEqual(["create events ReleaseCompleted"]);
     expect(await podsOf(w, 1)).toHaveLength(1);
   });
 

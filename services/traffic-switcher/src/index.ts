@@ -2,14 +2,18 @@
 // its ready endpoints meet the threshold, and back to the previous revision when a release rolls
 // back after (or during) the switch.
 
-import type { ServiceModule } from "@baton/runtime";
+import { kubeEventRecorder, loadKubeConfig, uidOrNone, type ServiceModule } from "@baton/runtime";
 import { createKubeClients } from "./kube.js";
 import { trafficSwitcherStage } from "./stage.js";
 
 export const trafficSwitcherService: ServiceModule = {
   name: "traffic-switcher",
   async create(config) {
-    return { stages: [trafficSwitcherStage(createKubeClients(config))] };
+    const kube = createKubeClients(config);
+    // The uids of the production Service and the revision's Deployment, for the Kubernetes Events recorded on them.
+    const uids = async (kind: "Deployment" | "Service", namespace: string, name: string) =>
+      uidOrNone(() => (kind === "Deployment" ? kube.apps.readNamespacedDeployment({ name, namespace }) : kube.core.readNamespacedService({ name, namespace })));
+    return { stages: [{ ...trafficSwitcherStage(kube), kubeEvents: kubeEventRecorder(loadKubeConfig(config), "traffic-switcher", uids) }] };
   },
 };
 

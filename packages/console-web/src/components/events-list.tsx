@@ -10,6 +10,19 @@ function who(e: ConsoleEvent): string {
   return by;
 }
 
+/** The CloudEvent a request came as: its caller's source, id and subject (ReleaseRequested's requestedVia). */
+function via(e: ConsoleEvent) {
+  const v = (e.data as { requestedVia?: { source?: unknown; id?: unknown; subject?: unknown } }).requestedVia;
+  if (!v || typeof v.source !== "string" || typeof v.id !== "string") return null;
+  const subject = typeof v.subject === "string" ? v.subject : "";
+  return (
+    <span class="event-via" title={`CloudEvent source ${v.source}, id ${v.id}${subject ? `, subject ${subject}` : ""}`}>
+      via {v.source} ({v.id}
+      {subject ? `, ${subject}` : ""})
+    </span>
+  );
+}
+
 export function EventsList({ events }: { events: readonly ConsoleEvent[] }) {
   let previous: number | undefined;
   return (
@@ -40,7 +53,10 @@ export function EventsList({ events }: { events: readonly ConsoleEvent[] }) {
                 {e.name}
               </th>
               <td>{e.source.replace(/^baton\//, "")}</td>
-              <td class="event-by">{who(e)}</td>
+              <td class="event-by">
+                {who(e)}
+                {via(e)}
+              </td>
               <td>
                 <details>
                   <summary>payload</summary>

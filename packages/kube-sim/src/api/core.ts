@@ -37,6 +37,7 @@ export class ApiCore {
 
   /** The object as a client of `rt`'s version sees it (custom resources change apiVersion only). */
   toRead(rt: ResourceType, obj: KObject): KObject {
+    if (rt.view) return rt.view.read(obj);
     return obj.apiVersion === rt.apiVersion ? obj : { ...obj, apiVersion: rt.apiVersion };
   }
 
@@ -79,7 +80,7 @@ export class ApiCore {
     obj.apiVersion = rt.storageApiVersion;
     obj.kind = rt.kind;
     checkFields(rt, obj, ctx);
-    return obj;
+    return rt.view ? rt.view.write(obj) : obj;
   }
 
   #checkNamespace(rt: ResourceType, namespace: string): void {
@@ -117,7 +118,7 @@ export class ApiCore {
       if (status === undefined) delete obj.status;
       else obj.status = status;
     }
-    normalizeObject(rt.apiVersion, rt.kind, obj);
+    normalizeObject(rt.storageApiVersion, rt.kind, obj);
     this.#validate(rt, obj, undefined);
     if (this.find(rt, namespace, meta.name ?? "")) throw alreadyExists(rt, meta.name ?? "");
     return obj;
@@ -190,7 +191,7 @@ export class ApiCore {
       throw conflict(rt, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${old.metadata.uid ?? ""}`);
     }
     const next = subresource === "status" ? this.#statusUpdate(rt, old, obj) : this.#mainUpdate(rt, old, obj);
-    normalizeObject(rt.apiVersion, rt.kind, next);
+    normalizeObject(rt.storageApiVersion, rt.kind, next);
     this.#bumpGeneration(rt, next, old);
     next.metadata.resourceVersion = old.metadata.resourceVersion;
     if (deepEqual(next, old)) return this.toRead(rt, old);
@@ -216,7 +217,7 @@ export class ApiCore {
 
   /** Commits a change made by the simulator itself to a copy of a stored object. */
   commitInternal(rt: ResourceType, next: KObject, old: KObject, subresource?: string): KObject {
-    normalizeObject(rt.apiVersion, rt.kind, next);
+    normalizeObject(rt.storageApiVersion, rt.kind, next);
     next.metadata.resourceVersion = old.metadata.resourceVersion;
     if (deepEqual(next, old)) return old;
     return this.#commitUpdate(rt, next, old, SYSTEM, subresource);

@@ -56,7 +56,7 @@ function entries(t: ResourceType): Record<string, unknown>[] {
   const out = [main];
   if (t.hasStatus) out.push(sub("status", t.kind));
   if (t.hasScale) out.push(sub("scale", "Scale", { group: "autoscaling", version: "v1" }));
-  if (t.rkey === "/pods") out.push({ ...sub("binding", "Binding"), verbs: ["create"] });
+  if (t.rkey === "/pods") out.push({ ...sub("binding", "Binding"), verbs: ["create"] }, { ...sub("log", "Pod"), verbs: ["get"] });
   return out;
 }
 

@@ -9,6 +9,7 @@ import { deleteObject, parseDeleteOptions } from "./delete.js";
 import { ApiError, badRequest, internalError, invalid, methodNotAllowed, pathNotFound } from "./errors.js";
 import { checkListOptions, listItems, listObjects, selectorsOf } from "./list.js";
 import { PATCH_TYPES, patchTypeOf } from "./patch.js";
+import { servePodLog, type LogContext } from "./pod-log.js";
 import { fieldValidationOf } from "./fields.js";
 import { encodingFor, requireJson } from "./media.js";
 import { flag, readObject, send, sendError, userOf, type ResourceRoute } from "./request.js";
@@ -21,6 +22,8 @@ export interface HandlerContext {
   core: ApiCore;
   bookmarkIntervalMs: number;
   watches: Set<WatchStream>;
+  /** Where pods' logs are read (kube-sim's own node, once it has joined). */
+  logs: LogContext;
 }
 
 interface Call {
@@ -39,7 +42,7 @@ type Result = [code: number, body: unknown];
 function checkSubresource(rt: ResourceType, sub: string | undefined): void {
   if (sub === undefined) return;
   const ok =
-    (sub === "status" && rt.hasStatus) || (sub === "scale" && rt.hasScale) || (sub === "finalize" && rt.rkey === "/namespaces") || (sub === "binding" && rt.rkey === "/pods");
+    (sub === "status" && rt.hasStatus) || (sub === "scale" && rt.hasScale) || (sub === "finalize" && rt.rkey === "/namespaces") || (sub === "binding" && rt.rkey === "/pods") || (sub === "log" && rt.rkey === "/pods");
   if (!ok) throw pathNotFound();
 }
 
@@ -57,6 +60,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   const rt = resolve(route, ctx, method);
   if (rt.isCustom) requireJson(res);
   const call: Call = { req, res, route, query, rt, ctx, namespace: route.namespace ?? "", name: route.name ?? "" };
+  if (method === "GET" && route.subresource === "log") return servePodLog(res, ctx.core, ctx.logs, call.namespace, call.name, query);
   if (method === "GET") return read(call);
   const verb = verbOf(method, route);
   if (!verb) throw methodNotAllowed();

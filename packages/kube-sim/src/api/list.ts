@@ -17,9 +17,10 @@ export function selectorsOf(rt: ResourceType, query: URLSearchParams): Selectors
   const supported = new Set([...COMMON_FIELDS, ...(own ?? [])]);
   // Kinds with field labels of their own say so as their conversion does; the others as the generic one.
   const unsupported = own ? (p: string) => `field label not supported: ${p}` : (p: string) => `"${p}" is not a known field selector: only "metadata.name", "metadata.namespace"`;
+  const paths = rt.strategy.fieldPaths ?? {};
   return {
     labels: parseLabelSelector(query.get("labelSelector")),
-    fields: parseFieldSelector(query.get("fieldSelector"), (p) => supported.has(p), unsupported),
+    fields: parseFieldSelector(query.get("fieldSelector"), (p) => supported.has(p), unsupported).map((r) => ({ ...r, path: paths[r.path] ?? r.path })),
   };
 }
 

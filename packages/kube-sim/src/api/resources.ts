@@ -4,7 +4,9 @@ import { customResourceStrategy, CRD } from "../strategies/crd.js";
 import { POD } from "../strategies/pod.js";
 import { serviceStrategy } from "../strategies/service.js";
 import { ENDPOINT_SLICE } from "../strategies/endpoint-slice.js";
-import { CONFIG_MAP, EVENT, NAMESPACE, NODE, SECRET, plain } from "../strategies/simple.js";
+import { fromEventsV1, toEventsV1 } from "../events/event-view.js";
+import type { KObject } from "../kinds.js";
+import { CONFIG_MAP, EVENT, EVENT_V1, NAMESPACE, NODE, SECRET, plain } from "../strategies/simple.js";
 import { GENERIC, type Strategy } from "../strategies/strategy.js";
 import { DEPLOYMENT, REPLICA_SET } from "../strategies/workloads.js";
 
@@ -34,6 +36,8 @@ export interface ResourceType {
   readonly returnDeletedObject: boolean;
   readonly isCustom: boolean;
   readonly strategy: Strategy;
+  /** A second view of objects stored in another form (events.k8s.io/v1 Events, stored as core/v1 ones). */
+  readonly view?: ResourceView;
   /** A custom resource's `additionalPrinterColumns`, printed by `kubectl get` (Table answers). */
   readonly printerColumns?: readonly PrinterColumn[];
 }
@@ -45,6 +49,12 @@ export interface PrinterColumn {
   readonly format?: string;
   readonly description?: string;
   readonly priority?: number;
+}
+
+/** How a view's objects are read from, and written into, their stored form. */
+export interface ResourceView {
+  read(stored: KObject): KObject;
+  write(obj: KObject): KObject;
 }
 
 export const VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
@@ -62,6 +72,9 @@ interface Def {
   generation?: GenerationRule;
   returnDeletedObject?: boolean;
   strategy?: Strategy;
+  /** Stored under another resource's key, in that resource's form (with `view`). */
+  storedAs?: { rkey: string; apiVersion: string };
+  view?: ResourceView;
 }
 
 function make(def: Def, isCustom = false, storageVersion = def.version): ResourceType {
@@ -76,15 +89,16 @@ function make(def: Def, isCustom = false, storageVersion = def.version): Resourc
     namespaced: def.namespaced,
     shortNames: def.shortNames ?? [],
     categories: def.categories ?? [],
-    rkey: `${def.group}/${def.resource}`,
+    rkey: def.storedAs?.rkey ?? `${def.group}/${def.resource}`,
     apiVersion,
-    storageApiVersion: def.group ? `${def.group}/${storageVersion}` : storageVersion,
+    storageApiVersion: def.storedAs?.apiVersion ?? (def.group ? `${def.group}/${storageVersion}` : storageVersion),
     hasStatus: def.hasStatus ?? false,
     hasScale: def.hasScale ?? false,
     generation: def.generation ?? "none",
     returnDeletedObject: def.returnDeletedObject ?? false,
     isCustom,
     strategy: def.strategy ?? GENERIC,
+    ...(def.view ? { view: def.view } : {}),
   };
 }
 
@@ -104,6 +118,17 @@ function builtins(): ResourceType[] {
     { group: "apps", version: "v1", resource: "replicasets", kind: "ReplicaSet", namespaced: true, shortNames: ["rs"], categories: all, hasStatus: true, hasScale: true, generation: "spec", strategy: REPLICA_SET },
     { group: "discovery.k8s.io", version: "v1", resource: "endpointslices", kind: "EndpointSlice", namespaced: true, generation: "nonmeta", strategy: ENDPOINT_SLICE },
     { group: "coordination.k8s.io", version: "v1", resource: "leases", kind: "Lease", namespaced: true, strategy: plain() },
+    {
+      group: "events.k8s.io",
+      version: "v1",
+      resource: "events",
+      kind: "Event",
+      namespaced: true,
+      shortNames: ["ev"],
+      strategy: EVENT_V1,
+      storedAs: { rkey: "/events", apiVersion: "v1" },
+      view: { read: toEventsV1, write: fromEventsV1 },
+    },
     { group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions", kind: "CustomResourceDefinition", namespaced: false, shortNames: ["crd", "crds"], hasStatus: true, generation: "spec", strategy: CRD },
   ];
   return defs.map((d) => make(d));

@@ -54,7 +54,7 @@ export function toTable(rt: ResourceType, objects: KObject[], resourceVersion: s
   const columnDefinitions = printer.columns.map((c) => ({ name: c.name, type: c.type, format: c.format ?? "", description: c.description ?? "", priority: c.priority ?? 0 }));
   const rows = objects.map((o) => {
     const object = rowObject(o, includeObject);
-    return { cells: printer.cells(o, now), ...(object ? { object } : {}) };
+    return { cells: printer.cells(rt.view ? rt.view.write(o) : o, now), ...(object ? { object } : {}) };
   });
   return { kind: "Table", apiVersion: "meta.k8s.io/v1", metadata: { resourceVersion, ...extra }, columnDefinitions, rows };
 }

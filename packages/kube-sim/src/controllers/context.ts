@@ -3,6 +3,8 @@ import { SYSTEM, type ApiCore } from "../api/core.js";
 import { deleteObject, type DeleteOptions } from "../api/delete.js";
 import { ApiError } from "../api/errors.js";
 import type { ResourceType } from "../api/resources.js";
+import { EventRecorder, type ObjectRef, type RecorderOptions } from "../events/recorder.js";
+import { coreSink } from "../events/sinks.js";
 import type { KObject } from "../kinds.js";
 import type { OwnerIndex } from "./owners.js";
 
@@ -22,6 +24,20 @@ export interface ControllerContext {
   readonly core: ApiCore;
   readonly owners: OwnerIndex;
   readonly log: (line: string) => void;
+  /** An event recorder of kube-sim's controllers, as `component` (e.g. `deployment-controller`). */
+  recorder(component: string, style?: RecorderOptions["style"]): EventRecorder;
+}
+
+/** A recorder factory writing into the API core. */
+export function recorders(core: ApiCore, log: (line: string) => void): ControllerContext["recorder"] {
+  const sink = coreSink(core);
+  return (component, style) => new EventRecorder({ sink, component, log, ...(style ? { style } : {}) });
+}
+
+/** The reference an Event names its object by. */
+export function refOf(obj: KObject): ObjectRef {
+  const m = obj.metadata;
+  return { apiVersion: obj.apiVersion ?? "v1", kind: obj.kind ?? "", name: m.name ?? "", ...(m.namespace ? { namespace: m.namespace } : {}), ...(m.uid ? { uid: m.uid } : {}) };
 }
 
 /** The resource type stored under `rkey` (the first served version of a custom resource). */

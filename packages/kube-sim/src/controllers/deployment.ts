@@ -7,7 +7,7 @@ import { SYSTEM } from "../api/core.js";
 import type { Deployment, KObject, ReplicaSet } from "../kinds.js";
 import { clone, deepEqual } from "../machinery/objects.js";
 import type { StoreEvent } from "../store/store.js";
-import { deleteAsSystem, isDeleting, nsKey, RKEY, splitKey, typeOf, type ControllerContext } from "./context.js";
+import { deleteAsSystem, isDeleting, nsKey, refOf, RKEY, splitKey, typeOf, type ControllerContext } from "./context.js";
 import { deploymentStatus, msToDeadline } from "./deployment-status.js";
 import { controllerOf } from "./owners.js";
 import { WorkQueue } from "./queue.js";
@@ -44,6 +44,11 @@ export function deploymentController(ctx: ControllerContext): { stop(): void } {
   const { core, owners } = ctx;
   const dType = typeOf(core, RKEY.deployments);
   const rsType = typeOf(core, RKEY.replicasets);
+  const events = ctx.recorder("deployment-controller");
+
+  function recordScaling(d: Deployment, rs: string, from: number, to: number): void {
+    events.event(refOf(d), "Normal", "ScalingReplicaSet", `Scaled ${to > from ? "up" : "down"} replica set ${rs} from ${from} to ${to}`);
+  }
 
   function ensureNewReplicaSet(d: Deployment, olds: ReplicaSet[]): ReplicaSet {
     const revision = Math.max(0, ...olds.map(revisionOf)) + 1;
@@ -56,7 +61,9 @@ export function deploymentController(ctx: ControllerContext): { stop(): void } {
       if (existing) continue;
       const draft = replicaSetBody(d, hash, name, 0, revision) as ReplicaSet;
       const replicas = plan(d, draft, olds).get(name) ?? 0;
-      return core.create(rsType, namespace, replicaSetBody(d, hash, name, replicas, revision), SYSTEM) as ReplicaSet;
+      const created = core.create(rsType, namespace, replicaSetBody(d, hash, name, replicas, revision), SYSTEM) as ReplicaSet;
+      if (replicas > 0) recordScaling(d, name, 0, replicas);
+      return created;
     }
   }
 
@@ -79,6 +86,7 @@ export function deploymentController(ctx: ControllerContext): { stop(): void } {
       if (replicas !== specReplicas(rs)) scaled = true;
       if (replicas === specReplicas(rs) && deepEqual(ann, rs.metadata.annotations)) continue;
       core.update(rsType, rs.metadata.namespace ?? "", name, next, SYSTEM);
+      if (replicas !== specReplicas(rs)) recordScaling(d, name, specReplicas(rs), replicas);
     }
     return scaled;
   }

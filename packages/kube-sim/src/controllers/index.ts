@@ -1,11 +1,12 @@
 /** Starts every controller of the simulator, each reconciling through ApiCore as "system:kube-sim". */
 import type { ApiCore } from "../api/core.js";
-import type { ControllerContext } from "./context.js";
+import { recorders, type ControllerContext } from "./context.js";
 import { crdController } from "./crd.js";
 import { deploymentController } from "./deployment.js";
 import { endpointSliceMirroringController } from "./endpoint-slice-mirroring.js";
 import { endpointSliceController } from "./endpoint-slices.js";
 import { endpointsController } from "./endpoints.js";
+import { eventTtlController } from "./event-ttl.js";
 import { garbageCollector } from "./garbage-collector.js";
 import { namespaceController } from "./namespace.js";
 import { OwnerIndex } from "./owners.js";
@@ -17,9 +18,9 @@ export interface Controllers {
 }
 
 /** Must start before any object is stored: the ownership index learns objects from store events. */
-export function startControllers(core: ApiCore, log: (line: string) => void): Controllers {
+export function startControllers(core: ApiCore, log: (line: string) => void, opts: { eventTtlMs: number }): Controllers {
   const owners = new OwnerIndex(core.store);
-  const ctx: ControllerContext = { core, owners, log };
+  const ctx: ControllerContext = { core, owners, log, recorder: recorders(core, log) };
   const running = [
     crdController(ctx),
     garbageCollector(ctx),
@@ -30,6 +31,7 @@ export function startControllers(core: ApiCore, log: (line: string) => void): Co
     endpointsController(ctx),
     endpointSliceController(ctx),
     endpointSliceMirroringController(ctx),
+    eventTtlController(ctx, opts.eventTtlMs),
   ];
   return {
     stop() {

@@ -7,7 +7,7 @@ import type { KObject, ReplicaSet } from "../kinds.js";
 import { clone, deepEqual, randomSuffix } from "../machinery/objects.js";
 import { matchesLabels, fromLabelSelectorObj } from "../machinery/selectors.js";
 import type { StoreEvent } from "../store/store.js";
-import { deleteAsSystem, isDeleting, nsKey, RKEY, splitKey, typeOf, type ControllerContext } from "./context.js";
+import { deleteAsSystem, isDeleting, nsKey, refOf, RKEY, splitKey, typeOf, type ControllerContext } from "./context.js";
 import { controllerOf } from "./owners.js";
 import { availableIn, deletionOrder, isPodActive, isPodReady, withoutZeros } from "./pods.js";
 import { WorkQueue } from "./queue.js";
@@ -34,6 +34,7 @@ export function replicaSetController(ctx: ControllerContext): { stop(): void } {
   const { core, owners } = ctx;
   const rsType = typeOf(core, RKEY.replicasets);
   const podType = typeOf(core, RKEY.pods);
+  const events = ctx.recorder("replicaset-controller");
 
   function reconcile(key: string): void {
     const [namespace, name] = splitKey(key);
@@ -47,13 +48,17 @@ export function replicaSetController(ctx: ControllerContext): { stop(): void } {
     const active = owners.controlled(rs.metadata.uid ?? "", RKEY.pods).filter(isPodActive);
     const diff = active.length - (rs.spec.replicas ?? 1);
     if (diff > 0) {
-      for (const pod of active.sort(deletionOrder).slice(0, diff)) deleteAsSystem(core, podType, pod);
+      for (const pod of active.sort(deletionOrder).slice(0, diff)) {
+        deleteAsSystem(core, podType, pod);
+        events.event(refOf(rs), "Normal", "SuccessfulDelete", `Deleted pod: ${pod.metadata.name ?? ""}`);
+      }
       return;
     }
     for (let i = 0; i < -diff; i++) {
       const current = core.store.get(RKEY.replicasets, rs.metadata.namespace ?? "", rs.metadata.name ?? "");
       if (!current || current.metadata.uid !== rs.metadata.uid || isDeleting(current)) return;
-      core.create(podType, rs.metadata.namespace ?? "", podFor(current as ReplicaSet), SYSTEM);
+      const pod = core.create(podType, rs.metadata.namespace ?? "", podFor(current as ReplicaSet), SYSTEM);
+      events.event(refOf(current), "Normal", "SuccessfulCreate", `Created pod: ${pod.metadata.name ?? ""}`);
     }
   }
 

@@ -13,7 +13,7 @@ import { ApiError } from "../api/errors.js";
 import type { Condition, KObject, Node, Pod, Taint, Toleration } from "../kinds.js";
 import { timestamp } from "../machinery/objects.js";
 import type { StoreEvent } from "../store/store.js";
-import { nsKey, RKEY, splitKey, typeOf, type ControllerContext } from "./context.js";
+import { nsKey, refOf, RKEY, splitKey, typeOf, type ControllerContext } from "./context.js";
 import { WorkQueue } from "./queue.js";
 
 const SCHEDULER = "default-scheduler";
@@ -69,6 +69,8 @@ export function schedulerController(ctx: ControllerContext): { stop(): void } {
   const { core } = ctx;
   const podType = typeOf(core, RKEY.pods);
   const waiting = new Set<string>();
+  // kube-scheduler writes through the events.k8s.io recorder.
+  const events = ctx.recorder(SCHEDULER, "events");
 
   function podsOn(node: string): number {
     let n = 0;
@@ -99,11 +101,13 @@ export function schedulerController(ctx: ControllerContext): { stop(): void } {
       if (err instanceof ApiError && (err.code === 404 || err.code === 409)) return; // gone, or bound meanwhile
       throw err;
     }
+    events.event(refOf(pod), "Normal", "Scheduled", `Successfully assigned ${namespace}/${name} to ${node.metadata.name ?? ""}`, "Binding");
   }
 
   function markUnschedulable(pod: Pod, message: string): void {
     const old = pod.status?.conditions?.find((c) => c.type === "PodScheduled");
     if (old?.status === "False" && old.message === message) return;
+    events.event(refOf(pod), "Warning", "FailedScheduling", message, "Scheduling");
     const condition: Condition = { type: "PodScheduled", status: "False", reason: "Unschedulable", message, lastProbeTime: null, lastTransitionTime: timestamp() };
     const conditions = [...(pod.status?.conditions ?? []).filter((c) => c.type !== "PodScheduled"), condition];
     core.update(podType, pod.metadata.namespace ?? "", pod.metadata.name ?? "", { ...pod, status: { ...pod.status, conditions } }, SYSTEM, "status");

@@ -11,6 +11,10 @@
  * connection at once would race with a request the client is sending). It exits as soon as no
  * connection is left, or when DEMO_DRAIN_MS has passed, whichever comes first (DEMO_DRAIN_MS 0:
  * at once). SIGKILL (kill): every socket is destroyed at once.
+ *
+ * It writes what a person reading `kubectl logs` needs: its start and the behaviour its env asks
+ * for, the moment it is ready, requests (each of the first few in a second, then one summary line
+ * per second of traffic; /healthz probes are not logged), SIGTERM, the drain and its exit.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { Server as NetServer, type Socket } from "node:net";
@@ -24,7 +28,12 @@ export interface DemoAppOptions {
   readonly pod: string;
   /** Called once, when the app has exited (0 after a clean drain, 137 when killed). */
   readonly onExit: (code: number) => void;
+  /** The app's output (its container's log), one line per call. */
+  readonly log: (line: string) => void;
 }
+
+/** Requests logged one by one in each second; the rest of that second goes into one summary line. */
+export const REQUESTS_LOGGED_PER_SECOND = 5;
 
 export class DemoApp {
   readonly #opts: DemoAppOptions;
@@ -35,6 +44,8 @@ export class DemoApp {
   #served = 0;
   #terminating = false;
   #exitCode: number | undefined;
+  /** Requests of the current second: logged one by one, then counted by status. */
+  #second = { logged: 0, unlogged: new Map<number, number>(), timer: undefined as NodeJS.Timeout | undefined };
 
   constructor(opts: DemoAppOptions) {
     this.#opts = opts;
@@ -57,6 +68,7 @@ export class DemoApp {
         this.#server.off("error", onError);
         this.#server.on("error", () => undefined);
         this.#listenedAt = Date.now();
+        this.#logStart(host, port);
         resolve();
       });
     });
@@ -70,6 +82,39 @@ export class DemoApp {
     return this.#exitCode;
   }
 
+  #logStart(host: string, port: number): void {
+    const c = this.#opts.config;
+    const log = this.#opts.log;
+    log(`demo-app ${c.version} listening on ${host}:${port} (pod ${this.#opts.pod})`);
+    if (c.errorRate > 0) log(`DEMO_ERROR_RATE=${c.errorRate}: ${Math.round(c.errorRate * 1000) / 10}% of requests will be answered 500`);
+    if (c.latencyMs > 0) log(`DEMO_LATENCY_MS=${c.latencyMs}: every answer but /healthz's waits ${c.latencyMs} ms`);
+    if (c.ignoreSigterm) log("DEMO_IGNORE_SIGTERM=true: SIGTERM will be ignored, only SIGKILL ends this app");
+    if (c.neverReady) return log("DEMO_NEVER_READY=true: /healthz answers 503, this app never becomes ready");
+    if (c.startDelayMs <= 0) return log("ready: /healthz answers 200");
+    log(`starting: ready in ${c.startDelayMs} ms (DEMO_START_DELAY_MS); /healthz answers 503 until then`);
+    this.#after(c.startDelayMs, () => log("ready: /healthz answers 200"));
+  }
+
+  /** Logs a request while the second's budget lasts, counts it otherwise. */
+  #logRequest(method: string, path: string, status: number, ms: number): void {
+    const s = this.#second;
+    if (s.logged < REQUESTS_LOGGED_PER_SECOND) {
+      s.logged++;
+      this.#opts.log(`${method} ${path} ${status} ${ms}ms`);
+    } else s.unlogged.set(status, (s.unlogged.get(status) ?? 0) + 1);
+    s.timer ??= setTimeout(() => this.#endSecond(), 1000);
+  }
+
+  #endSecond(): void {
+    const s = this.#second;
+    const total = [...s.unlogged.values()].reduce((a, b) => a + b, 0);
+    if (total > 0) {
+      const byStatus = [...s.unlogged].sort(([a], [b]) => a - b).map(([code, n]) => `${n} × ${code}`);
+      this.#opts.log(`... and ${total} more request(s) in that second: ${byStatus.join(", ")}`);
+    }
+    this.#second = { logged: 0, unlogged: new Map(), timer: undefined };
+  }
+
   #started(): boolean {
     return this.#listenedAt > 0 && Date.now() - this.#listenedAt >= this.#opts.config.startDelayMs;
   }
@@ -77,6 +122,8 @@ export class DemoApp {
   #handle(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (path === "/healthz") return this.#healthz(res);
+    const began = Date.now();
+    res.once("finish", () => this.#logRequest(req.method ?? "GET", path, res.statusCode, Date.now() - began));
     const latency = this.#opts.config.latencyMs;
     if (latency <= 0) return this.#answer(path, res);
     this.#after(latency, () => this.#answer(path, res));
@@ -109,12 +156,21 @@ export class DemoApp {
 
   /** SIGTERM. Safe to repeat. */
   terminate(): void {
-    if (this.exited || this.#terminating || this.#opts.config.ignoreSigterm) return;
+    if (this.exited || this.#terminating) return;
+    const { drainMs, ignoreSigterm } = this.#opts.config;
+    if (ignoreSigterm) return this.#opts.log("received SIGTERM: ignored (DEMO_IGNORE_SIGTERM=true)");
     this.#terminating = true;
     // net.Server's close stops accepting; http.Server's would also cut idle keep-alive connections.
     NetServer.prototype.close.call(this.#server);
-    if (this.#opts.config.drainMs <= 0) return this.#exit(0);
-    this.#after(this.#opts.config.drainMs, () => this.#exit(0));
+    if (drainMs <= 0) {
+      this.#opts.log("received SIGTERM: exiting now (DEMO_DRAIN_MS=0)");
+      return this.#exit(0);
+    }
+    this.#opts.log(`received SIGTERM: no new connections; draining ${this.#sockets.size} open connection(s) for up to ${drainMs} ms (DEMO_DRAIN_MS)`);
+    this.#after(drainMs, () => {
+      this.#opts.log(`drain time is over with ${this.#sockets.size} connection(s) still open: closing them`);
+      this.#exit(0);
+    });
     this.#exitWhenDrained();
   }
 
@@ -124,11 +180,19 @@ export class DemoApp {
   }
 
   #exitWhenDrained(): void {
-    if (this.#terminating && this.#sockets.size === 0) this.#exit(0);
+    if (!this.#terminating || this.#sockets.size > 0 || this.exited) return;
+    this.#opts.log("drained: no connection left");
+    this.#exit(0);
   }
 
   #exit(code: number): void {
     if (this.exited) return;
+    if (this.#second.timer) {
+      clearTimeout(this.#second.timer);
+      this.#endSecond();
+    }
+    // A SIGKILLed process writes nothing more.
+    if (code === 0) this.#opts.log(`exiting with code 0 after serving ${this.#served} request(s)`);
     this.#exitCode = code;
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();

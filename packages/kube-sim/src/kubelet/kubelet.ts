@@ -11,11 +11,17 @@ import { isStatus } from "../client/rest.js";
 import { Informer, keyOf } from "../client/informer.js";
 import { WorkQueue } from "../controllers/queue.js";
 import type { KObject, Pod } from "../kinds.js";
+import { EventRecorder, type EventType } from "../events/recorder.js";
+import { clientSink } from "../events/sinks.js";
 import { deepEqual } from "../machinery/objects.js";
-import { podEvent } from "./events.js";
+import type { ContainerLog } from "./container-log.js";
 import { IpPool, type Cidr } from "./ip-pool.js";
+import { logStateError } from "./logs.js";
 import { podStatus, shutdownStatus } from "./pod-status.js";
 import { PodWorker } from "./pod-worker.js";
+
+/** A container's log, or why it cannot be read (the kubelet's status code and words). */
+export type OpenedLog = { ok: true; log: ContainerLog } | { ok: false; code: 400 | 404; message: string };
 
 export interface KubeletOptions {
   readonly client: ApiClient;
@@ -44,9 +50,11 @@ export class Kubelet {
   readonly #finished = new Set<string>();
   readonly #queue: WorkQueue;
   readonly #pods: Informer;
+  readonly #events: EventRecorder;
 
   constructor(options: KubeletOptions) {
     this.#o = options;
+    this.#events = new EventRecorder({ sink: clientSink(options.client), component: "kubelet", host: options.nodeName, log: options.log });
     this.#ips = new IpPool(options.podCidr);
     this.#queue = new WorkQueue("kubelet", (key) => this.#sync(key), options.log);
     this.#pods = new Informer({
@@ -93,6 +101,18 @@ export class Kubelet {
     await Promise.all(running.map(([key, worker]) => this.#reportShutdown(key, worker)));
   }
 
+  /** The log of a container of a pod this node runs (what `/containerLogs/<ns>/<pod>/<container>` serves). */
+  openLog(namespace: string, name: string, container: string, previous: boolean): OpenedLog {
+    const key = `${namespace}/${name}`;
+    const pod = this.#pods.get(key) as Pod | undefined;
+    if (!pod) return { ok: false, code: 404, message: `pod ${JSON.stringify(name)} does not exist` };
+    if (!pod.spec.containers.some((c) => c.name === container)) return { ok: false, code: 404, message: `container ${JSON.stringify(container)} not found in pod ${JSON.stringify(name)}` };
+    const run = this.#workers.get(key)?.container(container);
+    const refused = logStateError(container, name, run?.view().state, previous);
+    if (refused || !run) return { ok: false, code: 400, message: refused ?? "" };
+    return { ok: true, log: run.log };
+  }
+
   async #reportShutdown(key: string, worker: PodWorker): Promise<void> {
     const pod = this.#pods.get(key) as Pod | undefined;
     const view = worker.view();
@@ -125,8 +145,8 @@ export class Kubelet {
   }
 
   #run(key: string, pod: Pod): void {
-    const warn = (reason: string, message: string) => this.#warn(pod, reason, message);
-    const worker = new PodWorker(pod, { ips: this.#ips, probeIntervalMs: this.#o.probeIntervalMs, changed: () => this.#queue.add(key), warn });
+    const event = (container: string, type: EventType, reason: string, message: string) => this.#event(pod, container, type, reason, message);
+    const worker = new PodWorker(pod, { ips: this.#ips, probeIntervalMs: this.#o.probeIntervalMs, changed: () => this.#queue.add(key), event });
     this.#workers.set(key, worker);
     worker.start().catch((err: unknown) => this.#o.log(`kubelet: pod ${key}: start failed: ${String(err)}`));
   }
@@ -168,11 +188,10 @@ export class Kubelet {
     }
   }
 
-  #warn(pod: Pod, reason: string, message: string): void {
-    const event = podEvent(pod, reason, message, this.#o.nodeName);
-    const path = `/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace ?? "")}/events`;
-    this.#o.client.request("POST", path, { body: event }).catch((err: unknown) => {
-      this.#o.log(`kubelet: pod ${pod.metadata.name ?? ""}: cannot record event ${reason}: ${String(err)}`);
-    });
+  /** An Event on a container of `pod`, as a kubelet records it (involvedObject.fieldPath names the container). */
+  #event(pod: Pod, container: string, type: EventType, reason: string, message: string): void {
+    const m = pod.metadata;
+    const ref = { apiVersion: "v1", kind: "Pod", namespace: m.namespace ?? "", name: m.name ?? "", uid: m.uid ?? "", fieldPath: `spec.containers{${container}}` };
+    this.#events.event(ref, type, reason, message);
   }
 }

@@ -14,7 +14,7 @@ export interface WorkerDeps {
   readonly ips: IpPool;
   readonly probeIntervalMs: number;
   readonly changed: () => void;
-  readonly warn: (reason: string, message: string) => void;
+  readonly event: ContainerDeps["event"];
 }
 
 export class PodWorker {
@@ -45,6 +45,11 @@ export class PodWorker {
     return { ip: this.#ip, startTime: this.#startTime, containers: this.#runs.map((r) => r.view()), terminating: this.#terminating };
   }
 
+  /** The run of the container named `name`, once the containers are created. */
+  container(name: string): ContainerRun | undefined {
+    return this.#started ? this.#runs.find((r) => r.spec.name === name) : undefined;
+  }
+
   /** Every container has stopped after a termination began. */
   get finished(): boolean {
     return this.#started && this.#terminating && this.#runs.every((r) => r.stopped);
@@ -52,7 +57,7 @@ export class PodWorker {
 
   /** Creates the sandbox (an IP) and starts every container; a bind conflict moves the pod to another IP. */
   async start(): Promise<void> {
-    const cdeps: ContainerDeps = { pod: this.pod.metadata.name ?? "", probeIntervalMs: this.deps.probeIntervalMs, changed: this.deps.changed, warn: this.deps.warn };
+    const cdeps: ContainerDeps = { pod: this.pod.metadata.name ?? "", probeIntervalMs: this.deps.probeIntervalMs, changed: this.deps.changed, event: this.deps.event };
     const plans = this.pod.spec.containers.map((c) => planContainer(c, cdeps));
     for (let attempt = 1; ; attempt++) {
       this.#ip = this.deps.ips.allocate();

@@ -23,6 +23,8 @@ export interface ProberOptions {
   readonly probeIntervalMs: number;
   /** Called when readiness changes. */
   readonly onChange: (ready: boolean) => void;
+  /** Called on each failed probe with the kubelet's words for it (`HTTP probe failed with statuscode: 503`). */
+  readonly onFailure?: (detail: string) => void;
 }
 
 /** Probe period of a ready container, at least (unless the probe's own period is shorter). */
@@ -72,9 +74,10 @@ export class Prober {
   }
 
   async #probeOnce(): Promise<void> {
-    const ok = await httpGet(this.#opts.target, (this.#opts.probe.timeoutSeconds ?? 1) * 1000);
+    const failure = await httpGet(this.#opts.target, (this.#opts.probe.timeoutSeconds ?? 1) * 1000);
     if (this.#stopped) return;
-    this.#record(ok);
+    if (failure !== undefined) this.#opts.onFailure?.(failure);
+    this.#record(failure === undefined);
     const timing = probeTiming(this.#opts.probe, this.#opts.probeIntervalMs);
     this.#schedule(this.#ready ? timing.readyPeriodMs : timing.periodMs);
   }
@@ -98,16 +101,22 @@ export class Prober {
   }
 }
 
-/** Did an HTTP GET answer 200..399 within the timeout? */
-function httpGet(target: ProbeTarget, timeoutMs: number): Promise<boolean> {
+/** Why an HTTP GET did not answer 200..399 within the timeout, in the kubelet's words; undefined when it did. */
+function httpGet(target: ProbeTarget, timeoutMs: number): Promise<string | undefined> {
+  const url = `http://${target.host}:${target.port}${target.path}`;
   return new Promise((resolve) => {
     const req = request({ host: target.host, port: target.port, path: target.path, method: "GET", agent: false, timeout: timeoutMs, headers: { "User-Agent": "kube-probe/1.33", Connection: "close" } }, (res) => {
       res.resume();
       const status = res.statusCode ?? 0;
-      resolve(status >= 200 && status < 400);
+      resolve(status >= 200 && status < 400 ? undefined : `HTTP probe failed with statuscode: ${status}`);
     });
-    req.on("timeout", () => req.destroy(new Error("probe timed out")));
-    req.on("error", () => resolve(false));
+    req.on("timeout", () => req.destroy(Object.assign(new Error("timeout"), { code: "ETIMEDOUT" })));
+    req.on("error", (err: NodeJS.ErrnoException) => {
+      const dial = `dial tcp ${target.host}:${target.port}`;
+      if (err.code === "ECONNREFUSED") return resolve(`Get "${url}": ${dial}: connect: connection refused`);
+      if (err.code === "ETIMEDOUT") return resolve(`Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`);
+      resolve(`Get "${url}": ${err.message}`);
+    });
     req.end();
   });
 }

@@ -17,6 +17,8 @@ export interface NodeIdentity {
   readonly name: string;
   /** The node's InternalIP, also every pod's hostIP. */
   readonly address: string;
+  /** The port of the kubelet endpoint (HTTPS on `address`), where the API server reads logs. */
+  readonly kubeletPort: number;
   readonly maxPods: number;
   /** The Lease's duration; it is renewed every quarter of it (a kubelet's --node-lease-duration-seconds). */
   readonly leaseDurationSeconds: number;
@@ -57,7 +59,7 @@ export function nodeStatus(id: NodeIdentity, old: Condition[] | undefined, ready
       { type: "InternalIP", address: id.address },
       { type: "Hostname", address: id.name },
     ],
-    daemonEndpoints: { kubeletEndpoint: { Port: 0 } },
+    daemonEndpoints: { kubeletEndpoint: { Port: id.kubeletPort } },
     nodeInfo: {
       machineID: MACHINE_ID,
       systemUUID: MACHINE_ID,

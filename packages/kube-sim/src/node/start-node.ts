@@ -6,11 +6,12 @@
 import { hostname } from "node:os";
 import { ApiClient } from "../client/rest.js";
 import { IpPool, LOOPBACK_POD_CIDR, parseCidr, type Cidr } from "../kubelet/ip-pool.js";
-import { Kubelet } from "../kubelet/kubelet.js";
+import { Kubelet, type OpenedLog } from "../kubelet/kubelet.js";
 import { checkName } from "../machinery/validation.js";
 import { Proxy, type ServiceProxyMode } from "../proxy/proxy.js";
 import { bindError, routeHint } from "./bindable.js";
 import { Heartbeat } from "./heartbeat.js";
+import { startKubeletServer, type KubeletServer } from "./kubelet-server.js";
 import type { NodeIdentity } from "./node-object.js";
 
 export interface NodeOptions {
@@ -46,6 +47,10 @@ export interface NodeOptions {
 
 export interface KubeSimNode {
   readonly nodeName: string;
+  /** The port of the node's kubelet endpoint (HTTPS on 127.0.0.1; the Node's status.daemonEndpoints.kubeletEndpoint.Port). */
+  readonly kubeletPort: number;
+  /** A container's log, as the kubelet endpoint serves it (kube-sim's own API server reads it in-process). */
+  openLog(namespace: string, pod: string, container: string, previous: boolean): OpenedLog;
   /**
    * A graceful node shutdown, then close(): every pod gets SIGTERM and its grace period (at most
    * `graceMs`, default 10 s), then is marked Failed (reason Terminated, condition
@@ -118,9 +123,17 @@ export async function startNode(options: NodeOptions): Promise<KubeSimNode> {
     throw new NodeStartError(`kube-sim node: cannot read the kubeconfig: ${(err as Error).message}`, { cause: err });
   }
   await checkPodAddresses(o);
-  const id: NodeIdentity = { name: o.nodeName, address: "127.0.0.1", maxPods: o.maxPods, leaseDurationSeconds: o.leaseDurationSeconds };
+  const address = "127.0.0.1";
+  const kubelet = new Kubelet({ client, nodeName: o.nodeName, hostIP: address, podCidr: o.podCidr, probeIntervalMs: o.probeIntervalMs, log });
+  let server: KubeletServer;
+  try {
+    server = await startKubeletServer(kubelet, address, o.nodeName);
+  } catch (err) {
+    client.close();
+    throw new NodeStartError(`kube-sim node ${o.nodeName}: cannot serve its kubelet endpoint on ${address}: ${(err as Error).message}`, { cause: err });
+  }
+  const id: NodeIdentity = { name: o.nodeName, address, kubeletPort: server.port, maxPods: o.maxPods, leaseDurationSeconds: o.leaseDurationSeconds };
   const heartbeat = new Heartbeat({ client, id, log });
-  const kubelet = new Kubelet({ client, nodeName: id.name, hostIP: id.address, podCidr: o.podCidr, probeIntervalMs: o.probeIntervalMs, log });
   const proxy = new Proxy({ client, mode: o.serviceProxy, host: o.proxyHost, log });
   try {
     await proxy.start();
@@ -131,11 +144,12 @@ export async function startNode(options: NodeOptions): Promise<KubeSimNode> {
     await heartbeat.stop(false);
     kubelet.close();
     await proxy.close();
+    await server.close();
     client.close();
     throw new NodeStartError(`kube-sim node ${id.name}: cannot join ${client.server.origin}: ${(err as Error).message}`, { cause: err });
   }
   heartbeat.start();
-  log(`kube-sim node ${id.name}: joined ${client.server.origin}`);
+  log(`kube-sim node ${id.name}: joined ${client.server.origin} (kubelet endpoint https://${address}:${server.port})`);
   let closing: Promise<void> | undefined;
   const stop = (drain: (() => Promise<void>) | undefined): Promise<void> => {
     closing ??= (async () => {
@@ -143,6 +157,7 @@ export async function startNode(options: NodeOptions): Promise<KubeSimNode> {
       await drain?.();
       kubelet.close();
       await proxy.close();
+      await server.close();
       client.close();
       log(`kube-sim node ${id.name}: stopped`);
     })();
@@ -150,6 +165,8 @@ export async function startNode(options: NodeOptions): Promise<KubeSimNode> {
   };
   return {
     nodeName: id.name,
+    kubeletPort: server.port,
+    openLog: (namespace, pod, container, previous) => kubelet.openLog(namespace, pod, container, previous),
     shutdown: (graceMs = 10_000) => stop(() => kubelet.shutdown(graceMs)),
     close: () => stop(undefined),
   };

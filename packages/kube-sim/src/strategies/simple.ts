@@ -1,5 +1,6 @@
 /** Namespaces, Secrets, ConfigMaps, Endpoints, Events, ServiceAccounts, Nodes, Leases: small strategies. */
 import { badRequest } from "../api/errors.js";
+import { EVENTS_V1_FIELDS } from "../events/event-view.js";
 import type { KObject } from "../kinds.js";
 import { isPlainObject } from "../machinery/objects.js";
 import { configKeyErrors } from "../machinery/validation.js";
@@ -73,6 +74,14 @@ export const EVENT: Strategy = {
     "source",
     "type",
   ],
+  fieldPaths: { source: "source.component" },
+};
+
+/** Events in the events.k8s.io/v1 view: its own field names select on the stored core fields. */
+export const EVENT_V1: Strategy = {
+  nameRule: "subdomain",
+  fieldLabels: Object.keys(EVENTS_V1_FIELDS),
+  fieldPaths: EVENTS_V1_FIELDS,
 };
 
 export const NODE: Strategy = {

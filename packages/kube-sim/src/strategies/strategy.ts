@@ -8,6 +8,8 @@ export interface Strategy {
   readonly nameRule: NameRule;
   /** Field selector paths the resource supports beyond metadata.name and metadata.namespace. */
   readonly fieldLabels?: readonly string[];
+  /** Field selector labels that select on another stored path (core Events' `source` is `source.component`). */
+  readonly fieldPaths?: Readonly<Record<string, string>>;
   /** Rewrites request-only forms into the stored form (e.g. a Secret's stringData). May throw ApiError. */
   normalize?(obj: KObject): void;
   /** Drops the fields its schema does not have and returns their paths (custom resources). */

@@ -1,4 +1,4 @@
-import type { Reason } from "@baton/contracts";
+import { eventType, releaseIdOfObject, requestedViaRelease, type Reason } from "@baton/contracts";
 
 // A Release custom resource (baton.dev/v1alpha1) as the watcher reads it, and the two things
 // derived from it: the release id of a generation, and the intake body.
@@ -47,8 +47,7 @@ export interface ReleaseObject {
  * second planner replica) publishes a request the intake already knows, and nothing starts twice.
  */
 export function releaseIdOf(obj: ReleaseObject): string {
-  const uid8 = obj.metadata.uid.replace(/[^A-Za-z0-9]/g, "").slice(0, 8).toLowerCase();
-  return `cr-${uid8}-${obj.metadata.generation ?? 1}`;
+  return releaseIdOfObject(obj.metadata.uid, obj.metadata.generation ?? 1);
 }
 
 export type IntakeBody = { ok: true; body: Record<string, unknown> } | { ok: false; reasons: Reason[] };
@@ -65,7 +64,11 @@ export function intakeBodyOf(obj: ReleaseObject): IntakeBody {
     const message = `must be the Release's own namespace "${ns}" or left out (got ${JSON.stringify(spec.namespace)})`;
     return { ok: false, reasons: [{ path: "spec.namespace", rule: "release_namespace", message }] };
   }
-  return { ok: true, body: { ...spec, namespace: ns, releaseId: releaseIdOf(obj) } };
+  const m = obj.metadata;
+  const via = requestedViaRelease({ namespace: ns, name: m.name, uid: m.uid, generation: m.generation ?? 1 });
+  // A CloudEvent: its source and id name the Release object, which every stage then records Kubernetes Events on.
+  const data = { ...spec, namespace: ns, releaseId: releaseIdOf(obj) };
+  return { ok: true, body: { specversion: "1.0", type: eventType("ReleaseRequested"), datacontenttype: "application/json", ...via, data } };
 }
 
 export function keyOf(obj: ReleaseObject): string {
