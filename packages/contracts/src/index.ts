@@ -19,7 +19,23 @@ export {
 export type { HostAllowList, SecretBinding, SecretUse } from "./references.js";
 export { formatPath, reasonsFromZod } from "./reasons.js";
 export type { Reason } from "./reasons.js";
+export { ExpressionError, expressionProblem, parseExpression } from "./expression.js";
+export type { Expression, Value } from "./expression.js";
 export {
+  TEMPLATE_NAMES,
+  analysisSeconds,
+  analysisStatus,
+  conditionText,
+  formatValue,
+  judgeReading,
+  metricStatus,
+  metricsOf,
+  renderTemplate,
+} from "./analysis.js";
+export type { AnalysisStatus, Judgement, MetricStatus, Reading, TemplateValues } from "./analysis.js";
+export {
+  Analysis,
+  AnalysisMetric,
   IntakeBody,
   PodTemplate,
   PostReleaseActivity,
@@ -30,11 +46,14 @@ export {
 export type { ReleaseSpecInput } from "./spec.js";
 export {
   ActivityResult,
+  AnalysisPhase,
   CheckResult,
   DeadlinePhase,
   EVENTS,
   EVENT_NAMES,
   Failure,
+  Measurement,
+  MeasurementVerdict,
   Stage,
   WarmupResult,
   eventNameOfToken,
@@ -57,8 +76,8 @@ export { DEFAULT_PREFIX, INTAKE_SUBJECT, NO_NAME, subjects } from "./subjects.js
 export type { Subjects } from "./subjects.js";
 export { FORBIDDEN_NAMESPACES, MAX_INTAKE_BYTES, namespaceRefusal, parseIntake } from "./intake.js";
 export type { IntakePolicy, IntakeRefusal, IntakeRequest, IntakeResult } from "./intake.js";
-export { PHASES, TERMINAL_PHASES, TRANSITIONS, isTerminal, replay, transition } from "./state.js";
-export type { Phase, ReleaseOutcome, ReleaseState, ReplayStep, TransitionResult } from "./state.js";
+export { CONCURRENT_EVENTS, PHASES, TERMINAL_PHASES, TRANSITIONS, analysisPhaseOf, inconclusiveAnalysis, isTerminal, replay, transition } from "./state.js";
+export type { AnalysisRun, Phase, ReleaseAnalysis, ReleaseOutcome, ReleaseState, ReplayStep, TransitionResult } from "./state.js";
 export { jsonSchemas } from "./json-schema.js";
 export { NO_READINESS_PROBE, STARTING_PODS, Warning, noReadinessProbe, startingPods } from "./warnings.js";
 export type { SchemaFile } from "./json-schema.js";

@@ -47,6 +47,7 @@ export function deadlinesOf(config: Config): DeadlineDefaults {
     drainingSeconds: config.BATON_DEADLINE_DRAINING_S,
     rollingBackSeconds: config.BATON_DEADLINE_ROLLING_BACK_S,
     finalizingSeconds: config.BATON_DEADLINE_FINALIZING_S,
+    analysisSeconds: config.BATON_DEADLINE_ANALYSIS_S,
   };
 }
 
