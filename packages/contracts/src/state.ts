@@ -109,7 +109,7 @@ export type ReleaseAnalysis = { readonly [P in AnalysisPhase]: AnalysisRun | nul
  * Events that interleave within a phase (one per metric of an analysis): a stage handles one while
  * the release is still in a phase that takes it, not only when it is the release's latest event.
  */
-export const CONCURRENT_EVENTS: ReadonlySet<EventName> = new Set(["MeasurementDue", "MeasurementTaken"]);
+export const CONCURRENT_EVENTS: ReadonlySet<EventName> = new Set(["AnalysisStarted", "MeasurementDue", "MeasurementTaken"]);
 
 /** Whether the release is in the phase that a measurement of `phase` belongs to. */
 export function analysisPhaseOf(phase: Phase): AnalysisPhase | null {
