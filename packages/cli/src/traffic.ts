@@ -10,6 +10,8 @@ export interface TrafficStats {
   readonly failed: number;
   /** Failures by cause: "status 503", "ECONNRESET" … */
   readonly failures: Record<string, number>;
+  /** Failed answers by the version that gave them (a 5xx whose JSON body names its `version`, as the demo app's do). */
+  readonly failedBy: Record<string, number>;
   /** Answers by the version that served them (the body of GET /version). */
   readonly versions: Record<string, number>;
   /** When each version first answered (ms since epoch). */
@@ -35,7 +37,7 @@ export function startTraffic(opts: TrafficOptions): Traffic {
   const clients = opts.clients ?? 8;
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
   const target = new URL(opts.path ?? "/version", opts.url);
-  const s = { sent: 0, ok: 0, failed: 0, failures: {} as Record<string, number>, versions: {} as Record<string, number>, firstSeen: {} as Record<string, number>, latenciesMs: [] as number[] };
+  const s = { sent: 0, ok: 0, failed: 0, failures: {} as Record<string, number>, failedBy: {} as Record<string, number>, versions: {} as Record<string, number>, firstSeen: {} as Record<string, number>, latenciesMs: [] as number[] };
   let running = true;
   const gapMs = opts.ratePerSecond ? (1000 * clients) / opts.ratePerSecond : 0;
   const once = () =>
@@ -54,7 +56,11 @@ export function startTraffic(opts: TrafficOptions): Traffic {
         res.on("error", (e) => fail((e as NodeJS.ErrnoException).code ?? e.message));
         res.on("end", () => {
           s.latenciesMs.push(performance.now() - started);
-          if ((res.statusCode ?? 0) >= 500 || res.statusCode === undefined) return fail(`status ${res.statusCode}`);
+          if ((res.statusCode ?? 0) >= 500 || res.statusCode === undefined) {
+            const by = versionIn(body);
+            if (by !== undefined) s.failedBy[by] = (s.failedBy[by] ?? 0) + 1;
+            return fail(`status ${res.statusCode}`);
+          }
           s.ok++;
           const v = body.trim().slice(0, 64);
           s.versions[v] = (s.versions[v] ?? 0) + 1;
@@ -75,7 +81,7 @@ export function startTraffic(opts: TrafficOptions): Traffic {
     }
   };
   const loops = Array.from({ length: clients }, loop);
-  const snapshot = (): TrafficStats => ({ ...s, failures: { ...s.failures }, versions: { ...s.versions }, firstSeen: { ...s.firstSeen }, latenciesMs: s.latenciesMs });
+  const snapshot = (): TrafficStats => ({ ...s, failures: { ...s.failures }, failedBy: { ...s.failedBy }, versions: { ...s.versions }, firstSeen: { ...s.firstSeen }, latenciesMs: s.latenciesMs });
   return {
     stats: snapshot,
     async stop() {
@@ -85,4 +91,14 @@ export function startTraffic(opts: TrafficOptions): Traffic {
       return snapshot();
     },
   };
+}
+
+/** The `version` a JSON error body names, if any. */
+function versionIn(body: string): string | undefined {
+  try {
+    const v = (JSON.parse(body) as { version?: unknown }).version;
+    return typeof v === "string" ? v.slice(0, 64) : undefined;
+  } catch {
+    return undefined;
+  }
 }
