@@ -31,11 +31,17 @@ export interface TrafficOptions {
   /** Total requests per second across clients; unset = as fast as answers come. */
   readonly ratePerSecond?: number;
   readonly timeoutMs?: number;
+  /**
+   * Keep connections alive (default true). A kept-alive connection stays on the pod it reached
+   * until that pod closes it (kube-proxy's connection tracking); without, every request opens a
+   * new connection and a selector switch moves the very next one.
+   */
+  readonly keepAlive?: boolean;
 }
 
 export function startTraffic(opts: TrafficOptions): Traffic {
   const clients = opts.clients ?? 8;
-  const agent = new Agent({ keepAlive: true, maxSockets: clients });
+  const agent = new Agent({ keepAlive: opts.keepAlive ?? true, maxSockets: clients });
   const target = new URL(opts.path ?? "/version", opts.url);
   const s = { sent: 0, ok: 0, failed: 0, failures: {} as Record<string, number>, failedBy: {} as Record<string, number>, versions: {} as Record<string, number>, firstSeen: {} as Record<string, number>, latenciesMs: [] as number[] };
   let running = true;
