@@ -9,9 +9,11 @@ import {
   parseExpression,
   reasonsFromZod,
   renderTemplate,
+  secretUses,
+  webhookRefusals,
   type Measurement,
 } from "@baton/contracts";
-import { specInput } from "@baton/contracts/testing";
+import { spec, specInput } from "@baton/contracts/testing";
 
 // Issue 14: the condition language, the verdict of a measurement and of a metric, the spec's rules.
 
@@ -146,5 +148,35 @@ describe("the spec's analysis fields", () => {
     expect(renderTemplate('rate(x{app="{{app}}",revision="{{ revision }}"}[{{interval}}]) / rate(x{revision="{{previousRevision}}"}[{{interval}}])', values)).toBe(
       'rate(x{app="web",revision="2"}[30s]) / rate(x{revision="1"}[30s])',
     );
+  });
+});
+
+describe("what analysis may reach (issue 22's rules)", () => {
+  const s = spec({
+    analysis: {
+      prePromotion: [
+        { name: "a", prometheus: { address: "http://prometheus.monitoring:9090", query: "up" }, successCondition: "result > 0" },
+        { name: "b", prometheus: { query: "up" }, successCondition: "result > 0" },
+      ],
+      postPromotion: [
+        {
+          name: "c",
+          web: { url: "http://{{app}}-slo.{{namespace}}:8080/x?rev={{revision}}", headers: [{ name: "A", value: "literal" }, { name: "Authorization", valueFrom: { secretKeyRef: { name: "slo-token", key: "t" } } }] },
+          successCondition: "result > 0",
+        },
+      ],
+    },
+  } as never);
+
+  test("a web metric's URL and a metric's own Prometheus address answer to the host allow-list; the installation's default is not checked", () => {
+    expect(webhookRefusals(s, []).map((r) => r.message)).toEqual([
+      "analysis.prePromotion[0].prometheus.address: host prometheus.monitoring:9090 is not an allowed webhook host (BATON_WEBHOOK_ALLOWED_HOSTS; none is allowed)",
+      "analysis.postPromotion[0].web.url: host web-slo.shop:8080 is not an allowed webhook host (BATON_WEBHOOK_ALLOWED_HOSTS; none is allowed)",
+    ]);
+    expect(webhookRefusals(s, ["prometheus.monitoring", "*.shop"])).toEqual([]);
+  });
+
+  test("header Secrets are Secret uses, named by their field", () => {
+    expect(secretUses(s)).toEqual([{ path: "analysis.postPromotion[0].web.headers[1].valueFrom.secretKeyRef.name", ref: { name: "slo-token", key: "t" } }]);
   });
 });
