@@ -4,10 +4,12 @@ export { DNS1035_LABEL, DNS1123_LABEL, IMAGE_REFERENCE, MAX_APP_NAME, RELEASE_ID
 export { APP_PATH, APP_PATH_DOTS_RULE, APP_PATH_RULE, appPathProblem, sameOrigin } from "./app-path.js";
 export {
   HOST_ENTRY,
+  PROMETHEUS_ADDRESS_RULE,
   SECRET_APP_LABEL,
   SECRET_BINDING_RULE,
   WEBHOOK_HOST_RULE,
   grantedByConfig,
+  prometheusAddressRefusals,
   hostAllowed,
   secretBindingProblem,
   secretBindingRefusal,

@@ -68,6 +68,19 @@ export function webhookRefusals(spec: ReleaseSpec, allowed: HostAllowList): Reas
   });
 }
 
+/** The rule a Prometheus metric breaks when it names no address and the installation has none. */
+export const PROMETHEUS_ADDRESS_RULE = "must name prometheus.address when the installation sets no BATON_PROMETHEUS_ADDRESS";
+
+/** Every Prometheus metric with no address of its own, when the installation has no default either. */
+export function prometheusAddressRefusals(spec: ReleaseSpec, hasDefault: boolean): Reason[] {
+  if (hasDefault) return [];
+  return analysisMetrics(spec).flatMap(({ m, path }) =>
+    m.prometheus === undefined || m.prometheus.address !== undefined
+      ? []
+      : [{ path: `${path}.prometheus.address`, rule: PROMETHEUS_ADDRESS_RULE, message: `${path}.prometheus.address: is required: the installation sets no BATON_PROMETHEUS_ADDRESS` }],
+  );
+}
+
 /** Every metric of a spec's analyses with its field path. */
 function analysisMetrics(spec: ReleaseSpec): { m: AnalysisMetric; path: string }[] {
   const a = spec.analysis;

@@ -8,6 +8,7 @@ import {
   metricStatus,
   parseExpression,
   reasonsFromZod,
+  prometheusAddressRefusals,
   renderTemplate,
   secretUses,
   webhookRefusals,
@@ -174,6 +175,13 @@ describe("what analysis may reach (issue 22's rules)", () => {
       "analysis.postPromotion[0].web.url: host web-slo.shop:8080 is not an allowed webhook host (BATON_WEBHOOK_ALLOWED_HOSTS; none is allowed)",
     ]);
     expect(webhookRefusals(s, ["prometheus.monitoring", "*.shop"])).toEqual([]);
+  });
+
+  test("a Prometheus metric with no address needs the installation's default", () => {
+    expect(prometheusAddressRefusals(s, true)).toEqual([]);
+    expect(prometheusAddressRefusals(s, false).map((r) => r.message)).toEqual([
+      "analysis.prePromotion[1].prometheus.address: is required: the installation sets no BATON_PROMETHEUS_ADDRESS",
+    ]);
   });
 
   test("header Secrets are Secret uses, named by their field", () => {
