@@ -125,14 +125,23 @@ describe("pre-promotion analysis", () => {
     const id = await b.releaseOk(
       v2({}, {
         analysis: {
-          prePromotion: [{ name: "error-rate", prometheus: { address: `http://127.0.0.1:${dead}`, query: "up" }, successCondition: "result > 0", interval: 1, count: 3, consecutiveErrorLimit: 2 }],
+          prePromotion: [
+            { name: "error-rate", prometheus: { address: `http://127.0.0.1:${dead}`, query: "up" }, successCondition: "result > 0", interval: 1, count: 3, consecutiveErrorLimit: 2 },
+            // a healthy metric still measuring when the other fails: its next measurement is cancelled
+            { name: "steady", prometheus: { query: "vector(1)" }, successCondition: "result == 1", interval: 1, count: 20 },
+          ],
         },
       }),
     );
     const end = await b.waitForEnd(id);
+    await new Promise((r) => setTimeout(r, 1500)); // past the interval: a stale timer would have fired by now
     const events = await b.events(id);
-    expect(taken(events).map((m) => m.verdict)).toEqual(["error", "error", "error"]);
-    expect(taken(events)[0]?.message).toMatch(new RegExp(`^error-rate: error: Prometheus at http://127.0.0.1:${dead}: ECONNREFUSED`));
+    expect(taken(events).filter((m) => m.metric === "error-rate").map((m) => m.verdict)).toEqual(["error", "error", "error"]);
+    const steady = (name: string) => events.filter((e) => e.name === name && (e.data as { metric?: string }).metric === "steady").length;
+    expect(steady("MeasurementTaken")).toBeGreaterThan(0);
+    expect(steady("MeasurementDue")).toBe(steady("MeasurementTaken"));
+    expect(names(events).at(-1)).toBe("ReleaseRolledBack");
+    expect(taken(events).find((m) => m.metric === "error-rate")?.message).toMatch(new RegExp(`^error-rate: error: Prometheus at http://127.0.0.1:${dead}: ECONNREFUSED`));
     expect(end.phase).toBe("rolled_back");
     expect(end.outcome?.reason).toMatch(/^error-rate: 3 errors in a row \(consecutiveErrorLimit 2\); last: error-rate: error: Prometheus at .*ECONNREFUSED/);
   });

@@ -1,6 +1,7 @@
 import { ExpressionError, parseExpression, type Value } from "./expression.js";
 import type { AnalysisPhase, Measurement, MeasurementVerdict } from "./events.js";
 import type { AnalysisMetric, ReleaseSpec } from "./spec.js";
+import type { ReleaseState } from "./state.js";
 
 // Analysis, the pure part: templates of queries, the verdict of one measurement, and where a
 // metric and a whole analysis stand after the measurements so far. The validator measures and
@@ -138,6 +139,26 @@ export function analysisStatus(metrics: readonly AnalysisMetric[], measurements:
     return { kind: "inconclusive", metrics: inconclusive.map((x) => x.m.name), message: inconclusive.map((x) => (x.s as { message: string }).message).join("; ") };
   }
   return { kind: "passed" };
+}
+
+/** The step of a measurement's events (MeasurementDue, MeasurementTaken): with the release, its identity. */
+export function measurementStep(phase: AnalysisPhase, metric: string, index: number): string {
+  return `${phase}/${metric}/${index}`;
+}
+
+/**
+ * The steps of the measurements still due in an analysis the release has left (its verdict, an
+ * abort, a deadline): their timers are cancelled, so no stale MeasurementDue lands in the stream.
+ */
+export function abandonedMeasurementSteps(s: ReleaseState): string[] {
+  return (["prePromotion", "postPromotion"] as const).flatMap((phase) => {
+    const run = s.analysis?.[phase];
+    if (run == null || s.phase === (phase === "prePromotion" ? "analyzing" : "verifying")) return [];
+    return metricsOf(s.spec, phase).flatMap((m) => {
+      const st = metricStatus(m, run.measurements);
+      return st.kind === "running" ? [measurementStep(phase, m.name, st.next)] : [];
+    });
+  });
 }
 
 /**

@@ -25,11 +25,13 @@ export { ExpressionError, expressionProblem, parseExpression } from "./expressio
 export type { Expression, Value } from "./expression.js";
 export {
   TEMPLATE_NAMES,
+  abandonedMeasurementSteps,
   analysisSeconds,
   analysisStatus,
   conditionText,
   formatValue,
   judgeReading,
+  measurementStep,
   metricStatus,
   metricsOf,
   renderTemplate,

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "vitest";
 import {
+  abandonedMeasurementSteps,
+  replay,
   AnalysisMetric,
   ExpressionError,
   IntakeBody,
@@ -186,5 +188,31 @@ describe("what analysis may reach (issue 22's rules)", () => {
 
   test("header Secrets are Secret uses, named by their field", () => {
     expect(secretUses(s)).toEqual([{ path: "analysis.postPromotion[0].web.headers[1].valueFrom.secretKeyRef.name", ref: { name: "slo-token", key: "t" } }]);
+  });
+});
+
+describe("leaving an analysis abandons the measurements still due", () => {
+  test("the running metrics' next measurements, once the release is out of the analysis phase", async () => {
+    const { releaseEvents } = await import("@baton/contracts/testing");
+    const e = releaseEvents("rel-x");
+    const analysis = {
+      prePromotion: [
+        { name: "a", prometheus: { query: "q" }, successCondition: "result < 1" },
+        { name: "b", prometheus: { query: "q" }, successCondition: "result < 1", count: 5 },
+      ],
+    };
+    const m = (metric: string, index: number, verdict: "successful" | "failed") => ({ phase: "prePromotion" as const, metric, index, value: "0", condition: "c", verdict, message: "m" });
+    const events = [
+      e("ReleaseRequested", { spec: spec({ analysis } as never) }),
+      e("ReleasePlanned", { revision: 2, previousRevision: 1, fence: 1 }),
+      e("PodsLive", { revision: 2, ready: 1, desired: 1 }),
+      e("ValidationPassed", { revision: 2, checks: [], warmup: null }),
+      e("MeasurementTaken", m("b", 0, "successful"), "prePromotion/b/0"),
+      e("MeasurementTaken", m("a", 0, "failed"), "prePromotion/a/0"),
+    ];
+    const during = replay(events).state;
+    expect(during && abandonedMeasurementSteps(during)).toEqual([]); // still analyzing
+    const after = replay([...events, e("AnalysisFailed", { phase: "prePromotion", metric: "a", reason: "m", measurements: [] })]).state;
+    expect(after && abandonedMeasurementSteps(after)).toEqual(["prePromotion/b/1"]);
   });
 });

@@ -1,8 +1,8 @@
 import {
   analysisPhaseOf,
   analysisStatus,
-  eventId,
   judgeReading,
+  measurementStep as step_,
   metricStatus,
   metricsOf,
   type AnalysisMetric,
@@ -22,14 +22,14 @@ import { measure } from "../analysis/measure.js";
 //   measure    on MeasurementDue: query, judge, emit MeasurementTaken (its id names the release,
 //              the analysis, the metric and the index: a measurement is recorded once), then
 //   decide     from the state that recorded it: the metric's next MeasurementDue after `interval`,
-//              or the analysis's verdict — AnalysisFailed as soon as one metric fails (the pending
-//              timers cancelled), AnalysisPassed / AnalysisInconclusive when every metric ended.
+//              or the analysis's verdict — AnalysisFailed as soon as one metric fails,
+//              AnalysisPassed / AnalysisInconclusive when every metric ended. Whatever takes the
+//              release out of the analysis (its verdict, an abort, the deadline) cancels the
+//              measurements still due (runtime's record: contracts' abandonedMeasurementSteps).
 // Every wait is a Redis timer, so a restart loses no measurement; a MeasurementDue delivered again
 // after its measurement was recorded does not measure again: it only decides again (idempotent).
 
 type StartEvent = "ValidationPassed" | "TrafficSwitched";
-
-const step_ = (phase: AnalysisPhase, metric: string, index: number) => `${phase}/${metric}/${index}`;
 
 /** ValidationPassed or TrafficSwitched: the release entered an analysis phase when its spec asks for one. */
 export function onAnalysisPhase<N extends StartEvent>(): Handler<N> {
@@ -106,7 +106,6 @@ async function decide(ctx: HandlerContext<"MeasurementDue">, s: ReleaseState, ph
   }
   const all = [...measurements];
   if (status.kind === "failed") {
-    await cancelPending(ctx, metrics, measurements, phase);
     await end(ctx, s, phase, "failed", "AnalysisFailed", { phase, metric: status.metric, reason: status.message, measurements: all });
   } else if (status.kind === "inconclusive") {
     await end(ctx, s, phase, "inconclusive", "AnalysisInconclusive", { phase, metrics: [...status.metrics], reason: status.message, measurements: all });
@@ -114,15 +113,6 @@ async function decide(ctx: HandlerContext<"MeasurementDue">, s: ReleaseState, ph
     await end(ctx, s, phase, "passed", "AnalysisPassed", { phase, measurements: all });
   }
   return ack;
-}
-
-/** The next MeasurementDue of every metric still running: the analysis has its verdict. */
-async function cancelPending(ctx: HandlerContext<"MeasurementDue">, metrics: readonly AnalysisMetric[], measurements: readonly Measurement[], phase: AnalysisPhase): Promise<void> {
-  const ids = metrics.flatMap((m) => {
-    const st = metricStatus(m, measurements);
-    return st.kind === "running" ? [eventId(ctx.release.releaseId, "MeasurementDue", step_(phase, m.name, st.next))] : [];
-  });
-  await Promise.all(ids.map((id) => ctx.rt.timers.cancel(id)));
 }
 
 async function end<N extends "AnalysisPassed" | "AnalysisFailed" | "AnalysisInconclusive">(
