@@ -55,6 +55,17 @@ function v2(env: Record<string, string>, extra: Record<string, unknown>) {
   };
 }
 
+/** One series of Baton's own /metrics, summed over every process the test runs. */
+async function batonMetric(b: Baton, series: string): Promise<number> {
+  let sum = 0;
+  for (const r of b.replicas) {
+    const text = await (await fetch(`http://127.0.0.1:${r.httpPort}/metrics`)).text();
+    const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+    sum += line === undefined ? 0 : Number(line.slice(series.length + 1));
+  }
+  return sum;
+}
+
 function taken(events: readonly AnyEvent[]) {
   return events.filter((e): e is AnyEvent & { name: "MeasurementTaken" } => e.name === "MeasurementTaken").map((e) => e.data as { verdict: string; message: string; value: string | null; metric: string; phase: string });
 }
@@ -192,6 +203,11 @@ describe("post-promotion analysis", () => {
     const writes = (await b.clientWrites()).filter((w) => Date.parse(w.time) >= since);
     expect(writes.filter((w) => w.name === "web-1" || (w.resource === "pods" && w.verb === "delete"))).toEqual([]);
     expect((await b.apps.listNamespacedDeployment({ namespace: b.ns })).items.map((d) => d.metadata?.name)).toEqual(["web-1"]);
+    // and Baton's own metrics count the measurements by verdict, the analysis and the switch-back
+    // (summed over the processes: on a real cluster each stage runs in its own)
+    expect(await batonMetric(b, 'baton_analysis_measurements_total{metric="error-rate",verdict="failed"}')).toBe(1);
+    expect(await batonMetric(b, 'baton_analysis_duration_seconds_count{phase="postPromotion",verdict="failed"}')).toBe(1);
+    expect(await batonMetric(b, 'baton_switch_backs_total{cause="analysis"}')).toBe(1);
   });
 });
 
