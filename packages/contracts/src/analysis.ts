@@ -15,7 +15,9 @@ import type { ReleaseState } from "./state.js";
 //     conditions set → inconclusive, with only successCondition → failed; with only
 //     failureCondition → successful.
 // A metric fails past `failureLimit` failed measurements, is inconclusive past
-// `inconclusiveLimit` inconclusive ones, and passes after `count` measurements that count.
+// `inconclusiveLimit` inconclusive ones, and passes after `count` measurements with a verdict
+// (successful or failed): an inconclusive measurement, like an error, does not count, so a metric
+// that never got a value (no data, inconclusive within its limit) never passes by running out.
 
 export const TEMPLATE_NAMES = ["app", "namespace", "revision", "previousRevision", "releaseId", "podTemplateHash", "interval"] as const;
 export type TemplateValues = { readonly [K in (typeof TEMPLATE_NAMES)[number]]: string };
@@ -102,9 +104,9 @@ export function metricStatus(m: AnalysisMetric, measurements: readonly Measureme
     if (x.verdict === "error") errorsInRow++;
     else {
       errorsInRow = 0;
-      counted++;
-      if (x.verdict === "failed") failed++;
       if (x.verdict === "inconclusive") inconclusive++;
+      else counted++;
+      if (x.verdict === "failed") failed++;
     }
     if (errorsInRow > m.consecutiveErrorLimit) {
       return { kind: "failed", message: `${m.name}: ${errorsInRow} errors in a row (consecutiveErrorLimit ${m.consecutiveErrorLimit}); last: ${x.message}` };
@@ -163,8 +165,9 @@ export function abandonedMeasurementSteps(s: ReleaseState): string[] {
 
 /**
  * The longest an analysis can take when every metric measures on time: its initial delay, then
- * `count` intervals plus the errors it may retry. The phase's deadline adds the installation's margin.
+ * `count` intervals plus the errors and inconclusive measurements it may take on the way. The
+ * phase's deadline adds the installation's margin.
  */
 export function analysisSeconds(metrics: readonly AnalysisMetric[]): number {
-  return metrics.reduce((most, m) => Math.max(most, m.initialDelaySeconds + m.interval * (m.count - 1 + m.consecutiveErrorLimit)), 0);
+  return metrics.reduce((most, m) => Math.max(most, m.initialDelaySeconds + m.interval * (m.count - 1 + m.consecutiveErrorLimit + m.inconclusiveLimit)), 0);
 }

@@ -153,7 +153,7 @@ export const AnalysisMetric = z
     failureCondition: Condition.optional(),
     /** Seconds between measurements. */
     interval: seconds(1, 3600).default(60),
-    /** Measurements that count (errors do not): the metric passes after this many. */
+    /** Measurements with a verdict (successful or failed; errors and inconclusive ones do not count): the metric passes after this many. */
     count: z.number().int().min(1).max(1000).default(1),
     initialDelaySeconds: seconds(0, 3600).default(0),
     /** The metric fails past this many failed measurements. */

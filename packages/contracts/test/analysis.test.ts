@@ -90,6 +90,12 @@ function taken(verdicts: Measurement["verdict"][]): Measurement[] {
 }
 
 describe("a metric's and an analysis's status", () => {
+  test("inconclusive measurements within their limit do not count either: no pass without values", () => {
+    const m = metric({ count: 2, inconclusiveLimit: 5 });
+    expect(metricStatus(m, taken(["inconclusive", "inconclusive", "inconclusive"]))).toEqual({ kind: "running", next: 3 });
+    expect(metricStatus(m, taken(["inconclusive", "successful", "inconclusive", "successful"])).kind).toBe("successful");
+  });
+
   test("passes after count measurements; errors do not count; fails past failureLimit", () => {
     const m = metric({ count: 3, failureLimit: 1 });
     expect(metricStatus(m, taken(["successful", "error", "failed"]))).toEqual({ kind: "running", next: 3 });

@@ -106,7 +106,7 @@ export const ConfigSchema = z.object({
   /** Timeout of one Kubernetes API request (watches excepted): a call with no answer fails and is retried. */
   BATON_KUBE_TIMEOUT_MS: int(100, 600_000, 30_000),
   BATON_DEADLINE_FINALIZING_S: int(1, 86_400, 300),
-  /** Margin over an analysis's own length (initial delay + interval × (count − 1 + consecutiveErrorLimit)), seconds. */
+  /** Margin over an analysis's own length (initial delay + interval × (count − 1 + consecutiveErrorLimit + inconclusiveLimit)), seconds. */
   BATON_DEADLINE_ANALYSIS_S: int(1, 86_400, 120),
   /**
    * The Prometheus analysis metrics query when their spec names no `prometheus.address` (the
