@@ -69,24 +69,28 @@ ensure_postgres() {
 
 ensure_services() { ensure_nats; ensure_redis; ensure_postgres; }
 
-# promtool (Prometheus' linter) for the metric-name test. Taken out of Debian's `prometheus` package
-# without installing it (no root, and no Prometheus server enabled as a service): only the promtool
-# binary, kept in $BATON_STATE_DIR/tools/bin, where the test looks for it. The test says it
-# skipped when this could not be done (e.g. offline).
-ensure_promtool() {
-  command -v promtool >/dev/null && return 0
-  local dir="${BATON_STATE_DIR:-$HOME/.baton}/tools"
-  [ -x "$dir/bin/promtool" ] && return 0
-  say "fetching promtool from Debian's prometheus package into $dir/bin"
+# Prometheus, from Debian's `prometheus` package without installing it (no root, and no Prometheus
+# server enabled as a service): its binaries `prometheus` (the analysis tests and the demo start
+# their own server on a free port) and `promtool` (the metric-name lint) are taken out of the
+# package into $BATON_STATE_DIR/tools/bin, where the tests look for them. When this cannot be done
+# (e.g. offline) the lint says it skipped and the analysis tests say what is missing.
+prometheus_tools() { # binaries wanted: extracts those missing from one download of the package
+  local dir="${BATON_STATE_DIR:-$HOME/.baton}/tools" missing=() b
+  for b in "$@"; do command -v "$b" >/dev/null || [ -x "$dir/bin/$b" ] || missing+=("$b"); done
+  [ ${#missing[@]} = 0 ] && return 0
+  say "fetching ${missing[*]} from Debian's prometheus package into $dir/bin"
   local tmp; tmp=$(mktemp -d)
   if (cd "$tmp" && { apt-get download prometheus >/dev/null 2>&1 || { as_root apt-get update -q >/dev/null && apt-get download prometheus >/dev/null; }; }) &&
     dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/x"; then
-    mkdir -p "$dir/bin" && cp "$tmp/x/usr/bin/promtool" "$dir/bin/promtool"
+    mkdir -p "$dir/bin" && for b in "${missing[@]}"; do cp "$tmp/x/usr/bin/$b" "$dir/bin/$b"; done
   else
-    say "could not fetch promtool: the metric-name lint will be skipped"
+    say "could not fetch ${missing[*]}: the metric-name lint will be skipped, the analysis tests cannot run"
   fi
   rm -rf "$tmp"
 }
+
+ensure_promtool() { prometheus_tools promtool; }
+ensure_prometheus() { prometheus_tools prometheus promtool; }
 
 # The console's browser tests drive Debian's Chromium (playwright-core, no browser download). When it
 # cannot be installed the tests skip and say so; nothing else depends on it.

@@ -36,7 +36,7 @@ export interface Baton {
   /** Writes by Baton's services (not the cluster's own controllers), from the cluster's audit. */
   clientWrites(): Promise<ClusterWrite[]>;
   events(releaseId: string): Promise<AnyEvent[]>;
-  productionTraffic(app: string, namespace: string, opts?: { clients?: number; ratePerSecond?: number }): Promise<Traffic>;
+  productionTraffic(app: string, namespace: string, opts?: { clients?: number; ratePerSecond?: number; keepAlive?: boolean }): Promise<Traffic>;
   stop(): Promise<void>;
 }
 
@@ -129,7 +129,7 @@ export async function startBaton(opts: BatonOptions = {}): Promise<Baton> {
     events: (releaseId) => rt.bus.releaseEvents(releaseId),
     async productionTraffic(app, namespace, o = {}) {
       const url = await waitFor("the production Service's address", () => serviceUrl(core, config, namespace, app).catch(() => undefined));
-      const t = startTraffic({ url, path: "/version", clients: o.clients ?? 8, ...(o.ratePerSecond ? { ratePerSecond: o.ratePerSecond } : {}) });
+      const t = startTraffic({ url, path: "/version", clients: o.clients ?? 8, ...(o.ratePerSecond ? { ratePerSecond: o.ratePerSecond } : {}), ...(o.keepAlive === undefined ? {} : { keepAlive: o.keepAlive }) });
       traffics.push(t);
       return t;
     },

@@ -12,7 +12,7 @@ export type StageName = (typeof STAGE_NAMES)[number];
  * Timer events: every process that runs a stage runs a timer pump, and any pump may fire any due
  * timer (the timers are one shared sorted set), so every stage's NATS user may publish these.
  */
-export const TIMER_EVENTS: readonly EventName[] = ["DeadlineExceeded", "DrainDue", "ShutdownDue"];
+export const TIMER_EVENTS: readonly EventName[] = ["DeadlineExceeded", "DrainDue", "ShutdownDue", "MeasurementDue"];
 
 export interface KubeRule {
   readonly group: "" | "apps" | "discovery.k8s.io" | "baton.dev";
@@ -50,7 +50,7 @@ export const STAGE_RIGHTS: Readonly<Record<StageName, StageRights>> = {
     redisLockKeys: true,
   },
   "pod-manager": {
-    consumes: ["ReleasePlanned", "PodsFailed", "ValidationFailed", "AbortRequested", "TrafficSwitchedBack", "DeadlineExceeded"],
+    consumes: ["ReleasePlanned", "PodsFailed", "ValidationFailed", "AnalysisFailed", "AbortRequested", "TrafficSwitchedBack", "DeadlineExceeded"],
     emits: ["PodsLive", "PodsFailed", "ReleaseRolledBack", "ReleaseFailed"],
     kube: [
       { group: "apps", resource: "deployments", verbs: ["get", "create", "delete"] },
@@ -62,19 +62,24 @@ export const STAGE_RIGHTS: Readonly<Record<StageName, StageRights>> = {
     redisLockKeys: false,
   },
   validator: {
-    consumes: ["PodsLive"],
-    emits: ["ValidationPassed", "ValidationFailed", "ReleaseFailed"],
+    // analysis: ValidationPassed and TrafficSwitched start it, AnalysisStarted and MeasurementDue run it
+    consumes: ["PodsLive", "ValidationPassed", "TrafficSwitched", "AnalysisStarted", "MeasurementDue"],
+    emits: ["ValidationPassed", "ValidationFailed", "AnalysisStarted", "MeasurementTaken", "AnalysisPassed", "AnalysisFailed", "AnalysisInconclusive", "ReleaseFailed"],
     kube: [
       { group: "", resource: "services", verbs: ["get"] },
       // validation starts once the preview Service lists a ready v2 endpoint
       { group: "discovery.k8s.io", resource: "endpointslices", verbs: ["list"] },
       // Kubernetes Events (packages/runtime kube-event-recorder.ts): created once each, never patched
       { group: "", resource: "events", verbs: ["create"] },
+      // {{podTemplateHash}} in a metric's query: the label of v2's pods
+      { group: "", resource: "pods", verbs: ["list"] },
+      // web metrics' headers from Secrets bound to the app: resourceNames per overlay
+      { group: "", resource: "secrets", verbs: ["get"] },
     ],
     redisLockKeys: false,
   },
   "traffic-switcher": {
-    consumes: ["ValidationPassed", "PromotionApproved", "AbortRequested", "DeadlineExceeded"],
+    consumes: ["ValidationPassed", "PromotionApproved", "AnalysisPassed", "AnalysisFailed", "AbortRequested", "DeadlineExceeded"],
     emits: ["TrafficSwitched", "TrafficSwitchedBack", "ReleaseFailed"],
     kube: [
       { group: "", resource: "services", verbs: ["get", "create", "patch"] },
@@ -89,7 +94,7 @@ export const STAGE_RIGHTS: Readonly<Record<StageName, StageRights>> = {
     redisLockKeys: false,
   },
   reaper: {
-    consumes: ["TrafficSwitched", "DrainDue", "DrainStarted", "ShutdownDue", "DeadlineExceeded"],
+    consumes: ["TrafficSwitched", "AnalysisPassed", "PromotionApproved", "DrainDue", "DrainStarted", "ShutdownDue", "DeadlineExceeded"],
     emits: ["DrainStarted", "ReleaseCompleted", "ReleaseFailed"],
     kube: [
       { group: "apps", resource: "deployments", verbs: ["get", "delete"] },

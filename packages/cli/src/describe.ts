@@ -18,6 +18,18 @@ export function describeEvent(e: AnyEvent): string {
       return `${plural(e.data.checks.length, "check")} passed${e.data.warmup ? `, warm-up ${plural(e.data.warmup.requests, "request")}, ${plural(e.data.warmup.errors, "error")}` : ""}`;
     case "ValidationFailed":
       return `${e.data.failures.map((f) => `${f.name}: expected ${f.expected}, got ${f.got}`).join("; ")}${warnings(e.data.warnings)}`;
+    case "AnalysisStarted":
+      return `${e.data.phase} analysis: ${e.data.metrics.join(", ")}`;
+    case "MeasurementDue":
+      return `${e.data.phase} ${e.data.metric} #${e.data.index + 1} due`;
+    case "MeasurementTaken":
+      return `${e.data.verdict.toUpperCase()} ${e.data.message}`;
+    case "AnalysisPassed":
+      return `${e.data.phase} analysis passed (${plural(e.data.measurements.length, "measurement")})`;
+    case "AnalysisFailed":
+      return `${e.data.phase} analysis failed: ${e.data.reason}`;
+    case "AnalysisInconclusive":
+      return `${e.data.phase} analysis inconclusive: ${e.data.reason}; waiting for promote or abort`;
     case "PromotionApproved":
       return `by ${e.data.by}`;
     case "AbortRequested":

@@ -10,6 +10,8 @@ export interface TrafficStats {
   readonly failed: number;
   /** Failures by cause: "status 503", "ECONNRESET" … */
   readonly failures: Record<string, number>;
+  /** Failed answers by the version that gave them (a 5xx whose JSON body names its `version`, as the demo app's do). */
+  readonly failedBy: Record<string, number>;
   /** Answers by the version that served them (the body of GET /version). */
   readonly versions: Record<string, number>;
   /** When each version first answered (ms since epoch). */
@@ -29,13 +31,19 @@ export interface TrafficOptions {
   /** Total requests per second across clients; unset = as fast as answers come. */
   readonly ratePerSecond?: number;
   readonly timeoutMs?: number;
+  /**
+   * Keep connections alive (default true). A kept-alive connection stays on the pod it reached
+   * until that pod closes it (kube-proxy's connection tracking); without, every request opens a
+   * new connection and a selector switch moves the very next one.
+   */
+  readonly keepAlive?: boolean;
 }
 
 export function startTraffic(opts: TrafficOptions): Traffic {
   const clients = opts.clients ?? 8;
-  const agent = new Agent({ keepAlive: true, maxSockets: clients });
+  const agent = new Agent({ keepAlive: opts.keepAlive ?? true, maxSockets: clients });
   const target = new URL(opts.path ?? "/version", opts.url);
-  const s = { sent: 0, ok: 0, failed: 0, failures: {} as Record<string, number>, versions: {} as Record<string, number>, firstSeen: {} as Record<string, number>, latenciesMs: [] as number[] };
+  const s = { sent: 0, ok: 0, failed: 0, failures: {} as Record<string, number>, failedBy: {} as Record<string, number>, versions: {} as Record<string, number>, firstSeen: {} as Record<string, number>, latenciesMs: [] as number[] };
   let running = true;
   const gapMs = opts.ratePerSecond ? (1000 * clients) / opts.ratePerSecond : 0;
   const once = () =>
@@ -54,7 +62,11 @@ export function startTraffic(opts: TrafficOptions): Traffic {
         res.on("error", (e) => fail((e as NodeJS.ErrnoException).code ?? e.message));
         res.on("end", () => {
           s.latenciesMs.push(performance.now() - started);
-          if ((res.statusCode ?? 0) >= 500 || res.statusCode === undefined) return fail(`status ${res.statusCode}`);
+          if ((res.statusCode ?? 0) >= 500 || res.statusCode === undefined) {
+            const by = versionIn(body);
+            if (by !== undefined) s.failedBy[by] = (s.failedBy[by] ?? 0) + 1;
+            return fail(`status ${res.statusCode}`);
+          }
           s.ok++;
           const v = body.trim().slice(0, 64);
           s.versions[v] = (s.versions[v] ?? 0) + 1;
@@ -75,7 +87,7 @@ export function startTraffic(opts: TrafficOptions): Traffic {
     }
   };
   const loops = Array.from({ length: clients }, loop);
-  const snapshot = (): TrafficStats => ({ ...s, failures: { ...s.failures }, versions: { ...s.versions }, firstSeen: { ...s.firstSeen }, latenciesMs: s.latenciesMs });
+  const snapshot = (): TrafficStats => ({ ...s, failures: { ...s.failures }, failedBy: { ...s.failedBy }, versions: { ...s.versions }, firstSeen: { ...s.firstSeen }, latenciesMs: s.latenciesMs });
   return {
     stats: snapshot,
     async stop() {
@@ -85,4 +97,14 @@ export function startTraffic(opts: TrafficOptions): Traffic {
       return snapshot();
     },
   };
+}
+
+/** The `version` a JSON error body names, if any. */
+function versionIn(body: string): string | undefined {
+  try {
+    const v = (JSON.parse(body) as { version?: unknown }).version;
+    return typeof v === "string" ? v.slice(0, 64) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,4 +1,4 @@
-import type { AnyEvent, ReleaseState } from "@baton/contracts";
+import { metricsOf, type AnalysisPhase, type AnyEvent, type ReleaseState } from "@baton/contracts";
 import { describeEvent } from "./describe.js";
 import { bar, color, duration, plural } from "./format.js";
 import { columnsWide, cut, printable } from "./terminal-text.js";
@@ -49,7 +49,7 @@ interface Row {
   end?: number;
 }
 
-const KEYS = ["plan", "pods", "validation", "promotion", "switch", "drain", "shutdown", "rollback"] as const;
+const KEYS = ["plan", "pods", "validation", "analysis", "promotion", "switch", "verify", "drain", "shutdown", "rollback"] as const;
 type Key = (typeof KEYS)[number];
 
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -60,8 +60,10 @@ export function ttyDisplay(releaseId: string, out: TerminalOut = process.stdout)
       ["plan", "plan"],
       ["pods", "pods live"],
       ["validation", "validation"],
+      ["analysis", "analysis"],
       ["promotion", "promotion"],
       ["switch", "switch traffic"],
+      ["verify", "verify on prod"],
       ["drain", "drain v1"],
       ["shutdown", "shut down v1"],
       ["rollback", "roll back"],
@@ -180,15 +182,33 @@ function applyEvent(e: AnyEvent, set: (k: Key, s: Status, d: string | undefined,
       return set("pods", "failed", d, at);
     case "ValidationPassed":
       set("validation", "done", d, at);
-      return set(s?.spec?.promotion === "manual" ? "promotion" : "switch", "running", s?.spec?.promotion === "manual" ? `waiting: baton promote ${e.data.releaseId}` : "", at);
+      if (metricsOf(s?.spec ?? null, "prePromotion").length > 0) return set("analysis", "running", "", at);
+      return promote(e.data.releaseId, set, s, at);
+    case "AnalysisStarted":
+    case "MeasurementTaken":
+      return set(rowOf(e.data.phase), "running", d, at);
+    case "MeasurementDue":
+      return undefined;
+    case "AnalysisPassed":
+      set(rowOf(e.data.phase), "done", d, at);
+      return e.data.phase === "prePromotion" ? promote(e.data.releaseId, set, s, at) : set("drain", "running", "", at);
+    case "AnalysisFailed":
+      return set(rowOf(e.data.phase), "failed", d, at);
+    case "AnalysisInconclusive":
+      return set(rowOf(e.data.phase), "running", `inconclusive: ${e.data.reason}; waiting: baton promote|abort ${e.data.releaseId}`, at);
     case "ValidationFailed":
       return set("validation", "failed", d, at);
     case "PromotionApproved":
+      if (s?.phase === "switched" || (s?.phase === "promoting" && s.enteredAt.inconclusive !== undefined)) {
+        const row = s.phase === "switched" ? "verify" : "analysis";
+        set(row, "done", `inconclusive, promoted ${d}`, at);
+        return set(s.phase === "switched" ? "drain" : "switch", "running", "", at);
+      }
       set("promotion", "done", d, at);
       return set("switch", "running", "", at);
     case "TrafficSwitched":
       set("switch", "done", d, at);
-      return set("drain", "running", "", at);
+      return set(s?.phase === "verifying" ? "verify" : "drain", "running", "", at);
     case "DrainDue":
       return set("drain", "running", d, at);
     case "DrainStarted":
@@ -211,8 +231,21 @@ function applyEvent(e: AnyEvent, set: (k: Key, s: Status, d: string | undefined,
   }
 }
 
+/** The row of an analysis. */
+function rowOf(phase: AnalysisPhase): Key {
+  return phase === "prePromotion" ? "analysis" : "verify";
+}
+
+/** Validation (and pre-promotion analysis) passed: manual promotion waits, automatic switches. */
+function promote(releaseId: string, set: (k: Key, s: Status, d: string | undefined, at: number) => void, s: ReleaseState | undefined, at: number): void {
+  const manual = s?.spec?.promotion === "manual";
+  set(manual ? "promotion" : "switch", "running", manual ? `waiting: baton promote ${releaseId}` : "", at);
+}
+
 function visible(k: Key, rows: Map<Key, Row>, s: ReleaseState | undefined): boolean {
   if (k === "promotion") return s?.spec?.promotion === "manual";
+  if (k === "analysis") return metricsOf(s?.spec ?? null, "prePromotion").length > 0;
+  if (k === "verify") return metricsOf(s?.spec ?? null, "postPromotion").length > 0 && s?.previousRevision !== null;
   if (k === "rollback") return rows.get(k)?.status !== "pending";
   return true;
 }

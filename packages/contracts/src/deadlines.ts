@@ -1,3 +1,4 @@
+import { analysisSeconds, metricsOf } from "./analysis.js";
 import { DeadlinePhase as DeadlinePhaseSchema, type DeadlinePhase } from "./events.js";
 import type { ReleaseSpec } from "./spec.js";
 import type { Phase } from "./state.js";
@@ -16,6 +17,8 @@ export interface DeadlineDefaults {
   readonly drainingSeconds: number;
   readonly rollingBackSeconds: number;
   readonly finalizingSeconds: number;
+  /** Margin over an analysis's own length (analyzing, verifying): a measurement's query time, a late timer. */
+  readonly analysisSeconds: number;
 }
 
 export const DEFAULT_DEADLINES: DeadlineDefaults = {
@@ -25,6 +28,7 @@ export const DEFAULT_DEADLINES: DeadlineDefaults = {
   drainingSeconds: 300,
   rollingBackSeconds: 300,
   finalizingSeconds: 300,
+  analysisSeconds: 120,
 };
 
 /** The deadline of a phase in seconds, or undefined for a phase that needs none. */
@@ -36,7 +40,13 @@ export function phaseDeadlineSeconds(phase: Phase, spec: ReleaseSpec | null, d: 
       return spec?.podsLiveTimeoutSeconds;
     case "validating":
       return spec?.validation.timeoutSeconds;
+    case "analyzing":
+      return analysisSeconds(metricsOf(spec, "prePromotion")) + d.analysisSeconds;
+    case "verifying":
+      return analysisSeconds(metricsOf(spec, "postPromotion")) + d.analysisSeconds;
     case "awaiting_promotion":
+    case "inconclusive":
+      // A person decides an inconclusive analysis (promote or abort) within the promotion's time.
       return spec?.promotionTimeoutSeconds;
     case "promoting":
       return d.promotingSeconds;

@@ -64,8 +64,11 @@ export const DeadlinePhase = z.enum([
   "requested",
   "planned",
   "validating",
+  "analyzing",
+  "inconclusive",
   "awaiting_promotion",
   "promoting",
+  "verifying",
   "switched",
   "draining",
   "finalizing",
@@ -91,6 +94,28 @@ export const RequestedVia = z.strictObject({
   subject: z.string().min(1).max(256).optional(),
 });
 export type RequestedVia = z.infer<typeof RequestedVia>;
+
+/** Which analysis: before the switch (v2 on test and warm-up traffic) or after it (v2 on production). */
+export const AnalysisPhase = z.enum(["prePromotion", "postPromotion"]);
+export type AnalysisPhase = z.infer<typeof AnalysisPhase>;
+
+export const MeasurementVerdict = z.enum(["successful", "failed", "inconclusive", "error"]);
+export type MeasurementVerdict = z.infer<typeof MeasurementVerdict>;
+
+/** One measurement of one metric: the value read, the condition it was judged by, the verdict, in words. */
+export const Measurement = z.strictObject({
+  phase: AnalysisPhase,
+  metric: z.string(),
+  /** 0, 1, 2… per metric and phase: with the release and the phase, the measurement's identity. */
+  index: z.number().int().min(0),
+  /** The measured value as text (0.031, [0.1, 0.2]); null with no data or an error. */
+  value: z.string().max(1024).nullable(),
+  condition: z.string(),
+  verdict: MeasurementVerdict,
+  /** "error-rate: 0.031 did not pass result < 0.01". */
+  message: z.string().max(2048),
+});
+export type Measurement = z.infer<typeof Measurement>;
 
 /** name → [wire token, data schema]. Order follows a release's path. */
 export const EVENTS = {
@@ -139,6 +164,18 @@ export const EVENTS = {
       /** What may explain the failures (503s from pods that had only just started …); absent when nothing. */
       warnings: Warnings.optional(),
     }),
+  ],
+  AnalysisStarted: ["analysis_started", Base.extend({ phase: AnalysisPhase, metrics: z.array(z.string()) })],
+  MeasurementDue: ["measurement_due", Base.extend({ phase: AnalysisPhase, metric: z.string(), index: z.number().int().min(0) })],
+  MeasurementTaken: ["measurement_taken", Base.extend(Measurement.shape)],
+  AnalysisPassed: ["analysis_passed", Base.extend({ phase: AnalysisPhase, measurements: z.array(Measurement) })],
+  AnalysisFailed: [
+    "analysis_failed",
+    Base.extend({ phase: AnalysisPhase, metric: z.string(), reason: z.string(), measurements: z.array(Measurement) }),
+  ],
+  AnalysisInconclusive: [
+    "analysis_inconclusive",
+    Base.extend({ phase: AnalysisPhase, metrics: z.array(z.string()), reason: z.string(), measurements: z.array(Measurement) }),
   ],
   PromotionApproved: ["promotion_approved", Base.extend({ by: who })],
   AbortRequested: ["abort_requested", Base.extend({ by: who, reason: z.string().max(1024) })],

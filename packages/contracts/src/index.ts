@@ -4,10 +4,12 @@ export { DNS1035_LABEL, DNS1123_LABEL, IMAGE_REFERENCE, MAX_APP_NAME, RELEASE_ID
 export { APP_PATH, APP_PATH_DOTS_RULE, APP_PATH_RULE, appPathProblem, sameOrigin } from "./app-path.js";
 export {
   HOST_ENTRY,
+  PROMETHEUS_ADDRESS_RULE,
   SECRET_APP_LABEL,
   SECRET_BINDING_RULE,
   WEBHOOK_HOST_RULE,
   grantedByConfig,
+  prometheusAddressRefusals,
   hostAllowed,
   secretBindingProblem,
   secretBindingRefusal,
@@ -19,7 +21,25 @@ export {
 export type { HostAllowList, SecretBinding, SecretUse } from "./references.js";
 export { formatPath, reasonsFromZod } from "./reasons.js";
 export type { Reason } from "./reasons.js";
+export { ExpressionError, expressionProblem, parseExpression } from "./expression.js";
+export type { Expression, Value } from "./expression.js";
 export {
+  TEMPLATE_NAMES,
+  abandonedMeasurementSteps,
+  analysisSeconds,
+  analysisStatus,
+  conditionText,
+  formatValue,
+  judgeReading,
+  measurementStep,
+  metricStatus,
+  metricsOf,
+  renderTemplate,
+} from "./analysis.js";
+export type { AnalysisStatus, Judgement, MetricStatus, Reading, TemplateValues } from "./analysis.js";
+export {
+  Analysis,
+  AnalysisMetric,
   IntakeBody,
   PodTemplate,
   PostReleaseActivity,
@@ -30,12 +50,15 @@ export {
 export type { ReleaseSpecInput } from "./spec.js";
 export {
   ActivityResult,
+  AnalysisPhase,
   CheckResult,
   DeadlinePhase,
   EVENTS,
   EVENT_NAMES,
   Failure,
   RequestedVia,
+  Measurement,
+  MeasurementVerdict,
   Stage,
   WarmupResult,
   eventNameOfToken,
@@ -58,10 +81,10 @@ export { DEFAULT_PREFIX, INTAKE_SUBJECT, NO_NAME, subjects } from "./subjects.js
 export type { Subjects } from "./subjects.js";
 export { FORBIDDEN_NAMESPACES, MAX_INTAKE_BYTES, namespaceRefusal, parseIntake } from "./intake.js";
 export type { IntakePolicy, IntakeRefusal, IntakeRequest, IntakeResult } from "./intake.js";
-export { PHASES, TERMINAL_PHASES, TRANSITIONS, isTerminal, replay, transition } from "./state.js";
+export { CONCURRENT_EVENTS, PHASES, TERMINAL_PHASES, TRANSITIONS, analysisPhaseOf, inconclusiveAnalysis, isTerminal, replay, transition } from "./state.js";
+export type { AnalysisRun, Phase, ReleaseAnalysis, ReleaseOutcome, ReleaseState, ReplayStep, TransitionResult } from "./state.js";
 export { RELEASE_GROUP, RELEASE_VERSION, releaseIdOfObject, releaseObjectOf, requestedViaRelease } from "./release-object.js";
 export type { ReleaseObjectRef } from "./release-object.js";
-export type { Phase, ReleaseOutcome, ReleaseState, ReplayStep, TransitionResult } from "./state.js";
 export { jsonSchemas } from "./json-schema.js";
 export { NO_READINESS_PROBE, STARTING_PODS, Warning, noReadinessProbe, startingPods } from "./warnings.js";
 export type { SchemaFile } from "./json-schema.js";

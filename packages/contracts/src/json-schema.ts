@@ -29,6 +29,10 @@ export const INTAKE_ONLY_RULES = [
   "postRelease activity names unique",
   "each postRelease activity sets exactly one of sql, webhook",
   "request paths (validation.tests[].request.path, validation.warmup.paths[]) do not climb above the root with .. segments and, resolved against the app's URL, stay on its origin",
+  "analysis metric names unique within analysis.prePromotion and within analysis.postPromotion",
+  "each analysis metric sets exactly one of prometheus, web, and successCondition or failureCondition (or both)",
+  "analysis conditions parse (the condition language of the README's Analysis section); templates are {{app}}, {{namespace}}, {{revision}}, {{previousRevision}}, {{releaseId}}, {{podTemplateHash}}, {{interval}}; web.url and prometheus.address are http(s) URLs once filled in",
+  "each web metric header sets exactly one of value, valueFrom",
 ] as const;
 
 const INTAKE_ONLY = `Checked only by the intake, not by this schema: ${INTAKE_ONLY_RULES.join("; ")}. The intake also refuses namespaces it is not allowed to release into (BATON_ALLOWED_NAMESPACES; kube-system, kube-public, kube-node-lease never).`;

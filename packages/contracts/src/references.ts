@@ -1,8 +1,12 @@
 import type { Reason } from "./reasons.js";
-import type { ReleaseSpec, SecretKeyRef } from "./spec.js";
+import type { AnalysisMetric, ReleaseSpec, SecretKeyRef } from "./spec.js";
 
-// What a release may reach beyond its own app: the hosts its post-release webhooks call, and the
-// Secrets its activities read. Both are the installation's policy (Baton's config), checked by the
+// What a release may reach beyond its own app: the hosts its post-release webhooks and its web
+// analysis metrics call (and the Prometheus addresses its metrics name), and the Secrets its
+// activities and metric headers read. A Prometheus address is one more URL Baton's pods call on a
+// release's behalf, with the same risk (a release author pointing Baton at an internal service),
+// so it answers to the same one list of hosts: an operator reviews one list of what releases may
+// reach. The installation's own BATON_PROMETHEUS_ADDRESS, used when a metric names none, is trusted. Both are the installation's policy (Baton's config), checked by the
 // planner before anything is created, and again by the reaper when it calls or reads (the config
 // or a Secret's label may have changed since). Pure: the I/O is the callers'.
 
@@ -48,12 +52,45 @@ export function webhookRefusal(url: string, allowed: HostAllowList, path: string
   return problem === undefined ? undefined : { path, rule: WEBHOOK_HOST_RULE, message: `${path}: ${problem}` };
 }
 
-/** Every webhook of a spec that may not be called, as reasons. */
+/** Every webhook, web metric and Prometheus address of a spec that may not be called, as reasons. */
 export function webhookRefusals(spec: ReleaseSpec, allowed: HostAllowList): Reason[] {
-  return spec.postRelease.flatMap((a, i) => {
-    const why = a.webhook === undefined ? undefined : webhookRefusal(a.webhook.url, allowed, `postRelease[${i}].webhook.url`);
+  const urls = [
+    ...spec.postRelease.flatMap((a, i) => (a.webhook === undefined ? [] : [{ url: a.webhook.url, path: `postRelease[${i}].webhook.url` }])),
+    ...analysisMetrics(spec).flatMap(({ m, path }) => {
+      if (m.web !== undefined) return [{ url: fillForCheck(m.web.url, spec), path: `${path}.web.url` }];
+      const address = m.prometheus?.address;
+      return address === undefined ? [] : [{ url: fillForCheck(address, spec), path: `${path}.prometheus.address` }];
+    }),
+  ];
+  return urls.flatMap(({ url, path }) => {
+    const why = webhookRefusal(url, allowed, path);
     return why === undefined ? [] : [why];
   });
+}
+
+/** The rule a Prometheus metric breaks when it names no address and the installation has none. */
+export const PROMETHEUS_ADDRESS_RULE = "must name prometheus.address when the installation sets no BATON_PROMETHEUS_ADDRESS";
+
+/** Every Prometheus metric with no address of its own, when the installation has no default either. */
+export function prometheusAddressRefusals(spec: ReleaseSpec, hasDefault: boolean): Reason[] {
+  if (hasDefault) return [];
+  return analysisMetrics(spec).flatMap(({ m, path }) =>
+    m.prometheus === undefined || m.prometheus.address !== undefined
+      ? []
+      : [{ path: `${path}.prometheus.address`, rule: PROMETHEUS_ADDRESS_RULE, message: `${path}.prometheus.address: is required: the installation sets no BATON_PROMETHEUS_ADDRESS` }],
+  );
+}
+
+/** Every metric of a spec's analyses with its field path. */
+function analysisMetrics(spec: ReleaseSpec): { m: AnalysisMetric; path: string }[] {
+  const a = spec.analysis;
+  if (a === undefined) return [];
+  return (["prePromotion", "postPromotion"] as const).flatMap((phase) => a[phase].map((m, i) => ({ m, path: `analysis.${phase}[${i}]` })));
+}
+
+/** A templated URL with what the plan knows filled in (app, namespace) and the rest a placeholder. */
+function fillForCheck(url: string, spec: ReleaseSpec): string {
+  return url.replace(/\{\{\s*([A-Za-z]+)\s*\}\}/g, (_, name: string) => (name === "app" ? spec.app : name === "namespace" ? spec.namespace : "x"));
 }
 
 /** The label that binds a Secret to the one app whose releases may use it. */
@@ -79,11 +116,17 @@ export interface SecretUse {
 
 /** Every Secret reference of a spec (SQL connections, webhook bearer tokens), each with its field. */
 export function secretUses(spec: ReleaseSpec): SecretUse[] {
-  return spec.postRelease.flatMap((a, i): SecretUse[] => {
+  const activities = spec.postRelease.flatMap((a, i): SecretUse[] => {
     if (a.sql !== undefined) return [{ path: `postRelease[${i}].sql.connectionSecretRef.name`, ref: a.sql.connectionSecretRef }];
     const token = a.webhook?.bearerTokenSecretRef;
     return token === undefined ? [] : [{ path: `postRelease[${i}].webhook.bearerTokenSecretRef.name`, ref: token }];
   });
+  const headers = analysisMetrics(spec).flatMap(({ m, path }) =>
+    (m.web?.headers ?? []).flatMap((h, i): SecretUse[] =>
+      h.valueFrom === undefined ? [] : [{ path: `${path}.web.headers[${i}].valueFrom.secretKeyRef.name`, ref: h.valueFrom.secretKeyRef }],
+    ),
+  );
+  return [...activities, ...headers];
 }
 
 /** The rule a Secret reference breaks when it is not bound to the app. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { APP_PATH, APP_PATH_RULE, appPathProblem } from "./app-path.js";
+import { expressionProblem } from "./expression.js";
 import { DNS1035_LABEL, DNS1123_LABEL, IMAGE_REFERENCE, MAX_APP_NAME, MAX_IMAGE_REFERENCE, RELEASE_ID } from "./names.js";
 
 // The release spec: the configuration a release carries. Field names are a public contract
@@ -87,6 +88,98 @@ export const PostReleaseActivity = z
   });
 export type PostReleaseActivity = z.infer<typeof PostReleaseActivity>;
 
+/** An analysis template: `{{app}}` and the like (see analysis.ts TEMPLATE_NAMES), placeholders filled before the URL check. */
+const TEMPLATE = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
+const TEMPLATE_NAMES = ["app", "namespace", "revision", "previousRevision", "releaseId", "podTemplateHash", "interval"];
+
+function templatesOk(text: string, ctx: z.RefinementCtx): void {
+  for (const m of text.matchAll(TEMPLATE)) {
+    if (!TEMPLATE_NAMES.includes(m[1] as string)) {
+      ctx.addIssue({ code: "custom", message: `unknown template {{${m[1]}}} (known: ${TEMPLATE_NAMES.map((n) => `{{${n}}}`).join(", ")})`, input: text });
+    }
+  }
+}
+
+/** An http(s) URL once its templates are filled in. */
+const TemplatedUrl = z
+  .string()
+  .max(2048)
+  .superRefine((url, ctx) => {
+    templatesOk(url, ctx);
+    if (!URL.canParse(url.replace(TEMPLATE, "x")) || !/^https?:$/.test(new URL(url.replace(TEMPLATE, "x")).protocol)) {
+      ctx.addIssue({ code: "custom", message: "must be an http or https URL", input: url });
+    }
+  });
+
+const Condition = z
+  .string()
+  .min(1)
+  .max(1024)
+  .superRefine((expr, ctx) => {
+    const problem = expressionProblem(expr);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: `is not a valid condition: ${problem}`, input: expr });
+  });
+
+/** One header of a web metric: a literal value, or one read from a Secret bound to the app (never carried in the spec). */
+const MetricHeader = z
+  .strictObject({
+    name: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be an HTTP header name").max(256),
+    value: z.string().max(8192).optional(),
+    valueFrom: z.strictObject({ secretKeyRef: SecretKeyRef }).optional(),
+  })
+  .refine((h) => (h.value === undefined) !== (h.valueFrom === undefined), { message: "must set exactly one of value, valueFrom" });
+
+export const AnalysisMetric = z
+  .strictObject({
+    name: z.string().regex(DNS1123_LABEL, "must be a DNS-1123 label").max(63),
+    /** PromQL instant query; `address` defaults to the installation's BATON_PROMETHEUS_ADDRESS. */
+    prometheus: z
+      .strictObject({
+        address: TemplatedUrl.optional(),
+        query: z.string().min(1).max(16_384).superRefine(templatesOk),
+      })
+      .optional(),
+    /** Any JSON endpoint; `jsonPath` picks the result ($, $.a.b, $.a[0]). */
+    web: z
+      .strictObject({
+        url: TemplatedUrl,
+        method: z.enum(["GET", "POST"]).default("GET"),
+        headers: z.array(MetricHeader).max(20).default([]),
+        body: z.string().max(65_536).superRefine(templatesOk).optional(),
+        jsonPath: z.string().regex(/^\$(\.[A-Za-z_][A-Za-z0-9_-]*|\[\d+\])*$/, "must be a JSON path like $, $.data.value or $.items[0].rate").default("$"),
+      })
+      .optional(),
+    successCondition: Condition.optional(),
+    failureCondition: Condition.optional(),
+    /** Seconds between measurements. */
+    interval: seconds(1, 3600).default(60),
+    /** Measurements with a verdict (successful or failed; errors and inconclusive ones do not count): the metric passes after this many. */
+    count: z.number().int().min(1).max(1000).default(1),
+    initialDelaySeconds: seconds(0, 3600).default(0),
+    /** The metric fails past this many failed measurements. */
+    failureLimit: z.number().int().min(0).max(1000).default(0),
+    /** The metric is inconclusive past this many inconclusive measurements. */
+    inconclusiveLimit: z.number().int().min(0).max(1000).default(0),
+    /** The metric fails past this many errors in a row (a query that cannot be made). */
+    consecutiveErrorLimit: z.number().int().min(0).max(1000).default(4),
+    /** The verdict of a measurement with no data (an empty vector, NaN, a JSON path that matches nothing). */
+    noDataIs: z.enum(["failure", "inconclusive", "success"]).default("inconclusive"),
+  })
+  .refine((m) => (m.prometheus === undefined) !== (m.web === undefined), { message: "must set exactly one of prometheus, web" })
+  .refine((m) => m.successCondition !== undefined || m.failureCondition !== undefined, {
+    message: "must set successCondition or failureCondition (or both)",
+  });
+export type AnalysisMetric = z.infer<typeof AnalysisMetric>;
+
+const Metrics = z
+  .array(AnalysisMetric)
+  .max(10)
+  .default([])
+  .refine((list) => unique(list.map((m) => m.name)), { message: "metric names must be unique" });
+
+/** Metric gates: before the switch (v2 on test and warm-up traffic) and after it (v2 on production, v1 still up). */
+export const Analysis = z.strictObject({ prePromotion: Metrics, postPromotion: Metrics });
+
 /**
  * A PodTemplateSpec as in a Deployment. Baton checks the outline (metadata, spec, containers
  * named and unique) and leaves the rest to the API server, which validates pods for real.
@@ -149,6 +242,8 @@ const ReleaseSpecObject = z.strictObject({
     .max(20)
     .default([])
     .refine((list) => unique(list.map((a) => a.name)), { message: "activity names must be unique" }),
+  /** Metric gates (see the README "Analysis"); absent: the release runs as without analysis. */
+  analysis: Analysis.optional(),
 });
 
 /** Adds the rules across fields and resolves liveThreshold (defaults to replicas). */

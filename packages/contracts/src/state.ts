@@ -1,5 +1,6 @@
 import type { AnyEvent, BatonEvent } from "./envelope.js";
-import type { ActivityResult, CheckResult, DeadlinePhase, EventName, Failure, RequestedVia, Stage, WarmupResult } from "./events.js";
+import { metricsOf } from "./analysis.js";
+import type { ActivityResult, AnalysisPhase, CheckResult, DeadlinePhase, EventName, Failure, Measurement, RequestedVia, Stage, WarmupResult } from "./events.js";
 import type { Reason } from "./reasons.js";
 import type { Warning } from "./warnings.js";
 import type { ReleaseSpec } from "./spec.js";
@@ -7,13 +8,33 @@ import type { ReleaseSpec } from "./spec.js";
 // The release state machine: one pure reducer, (state, event) → state or a refusal with its
 // reason. No I/O and no clock: times come from the events, so a replay of a release's events
 // rebuilds the very state the services stored. Services, `baton replay` and the tests share it.
+//
+// Analysis (spec.analysis, see analysis.ts) adds three phases, entered only by a release that asks
+// for it, so a release without analysis goes through exactly the phases and events it always did:
+//
+//   validating ─ValidationPassed─▶ analyzing ─AnalysisPassed─▶ awaiting_promotion | promoting
+//                                      │ AnalysisFailed ─▶ rolling_back (production never left v1)
+//                                      └ AnalysisInconclusive ─▶ inconclusive ─PromotionApproved─▶ promoting
+//   promoting ─TrafficSwitched─▶ verifying ─AnalysisPassed─▶ switched (the shutdown delay starts now)
+//                                      │ AnalysisFailed ─▶ rolling_back, switching production back to v1
+//                                      └ AnalysisInconclusive ─▶ inconclusive ─PromotionApproved─▶ switched
+//
+// Inside analyzing and verifying, AnalysisStarted, MeasurementDue (a timer per measurement) and
+// MeasurementTaken keep the phase; the metrics measure side by side, so these events interleave
+// (CONCURRENT_EVENTS). Each phase has a deadline (deadlines.ts): analyzing and verifying that of
+// the analysis plus a margin, inconclusive promotionTimeoutSeconds; each rolls back on expiry,
+// switching production back when it had moved. Post-promotion analysis needs a v1 to switch back
+// to: a first release goes from promoting to switched as before.
 
 export type Phase =
   | "requested" // accepted at the intake; the planner has not planned it yet
   | "planned" // revision chosen, app locked; pod-manager is bringing v2 up
   | "validating" // enough v2 pods Ready; the validator sends test and warm-up traffic to v2
+  | "analyzing" // validation passed; the validator measures the pre-promotion metrics (production on v1)
+  | "inconclusive" // an analysis was inconclusive: waits for PromotionApproved or AbortRequested
   | "awaiting_promotion" // validation passed and promotion is manual: waits for PromotionApproved
   | "promoting" // the traffic-switcher is moving production traffic to v2
+  | "verifying" // production on v2, v1 still up and not told to shut down; post-promotion metrics measured
   | "switched" // production on v2; v1 still runs for shutdown.delaySeconds (the fast-rollback window)
   | "draining" // v1 told to shut down (scaled to zero); its pods finish in-flight work
   | "finalizing" // grace period over: the rest of v1 forced down, post-release activities run
@@ -24,7 +45,7 @@ export type Phase =
   | "rejected"; // terminal: the request was refused before anything was created
 
 export const PHASES: readonly Phase[] = [
-  "requested", "planned", "validating", "awaiting_promotion", "promoting", "switched", "draining",
+  "requested", "planned", "validating", "analyzing", "inconclusive", "awaiting_promotion", "promoting", "verifying", "switched", "draining",
   "finalizing", "rolling_back", "completed", "rolled_back", "failed", "rejected",
 ];
 
@@ -72,6 +93,39 @@ export interface ReleaseState {
   readonly warnings: readonly Warning[];
   /** The CloudEvent the request arrived as (its caller's source, id, subject), when it came as one. */
   readonly requestedVia?: RequestedVia;
+  /** The analyses run so far (absent in states stored before analysis existed: read as null). */
+  readonly analysis?: ReleaseAnalysis | null;
+}
+
+/** One analysis of a release: when it started and ended, its verdict, every measurement. */
+export interface AnalysisRun {
+  readonly startedAt: string;
+  readonly endedAt: string | null;
+  readonly verdict: "running" | "passed" | "failed" | "inconclusive";
+  readonly measurements: readonly Measurement[];
+}
+
+export type ReleaseAnalysis = { readonly [P in AnalysisPhase]: AnalysisRun | null };
+
+/**
+ * Events that interleave within a phase (one per metric of an analysis): a stage handles one while
+ * the release is still in a phase that takes it, not only when it is the release's latest event.
+ */
+export const CONCURRENT_EVENTS: ReadonlySet<EventName> = new Set(["AnalysisStarted", "MeasurementDue", "MeasurementTaken"]);
+
+/** Whether the release is in the phase that a measurement of `phase` belongs to. */
+export function analysisPhaseOf(phase: Phase): AnalysisPhase | null {
+  return phase === "analyzing" ? "prePromotion" : phase === "verifying" ? "postPromotion" : null;
+}
+
+/** The analysis an inconclusive release waits on: the later one that ran. */
+export function inconclusiveAnalysis(s: ReleaseState): AnalysisPhase {
+  return s.analysis?.postPromotion != null ? "postPromotion" : "prePromotion";
+}
+
+/** Whether production may be on v2 now: it moved (verifying, or inconclusive after the switch). */
+function productionOnV2(s: ReleaseState): boolean {
+  return s.phase === "switched" || s.phase === "verifying" || (s.phase === "inconclusive" && inconclusiveAnalysis(s) === "postPromotion");
 }
 
 export type TransitionResult =
@@ -87,7 +141,18 @@ interface Rule<N extends EventName> {
   readonly guard?: Guard<N>;
 }
 
-const ACTIVE_PRE_SWITCH: readonly Phase[] = ["requested", "planned", "validating", "awaiting_promotion", "promoting"];
+const ACTIVE_PRE_SWITCH: readonly Phase[] = ["requested", "planned", "validating", "analyzing", "inconclusive", "awaiting_promotion", "promoting"];
+const ANALYSIS_PHASES: readonly Phase[] = ["analyzing", "verifying"];
+
+/** After validation, or a passed pre-promotion analysis: analysis first, then manual or automatic promotion. */
+function afterValidation(s: ReleaseState): Phase {
+  if (metricsOf(s.spec, "prePromotion").length > 0 && s.analysis?.prePromotion == null) return "analyzing";
+  return s.spec?.promotion === "manual" ? "awaiting_promotion" : "promoting";
+}
+
+/** Refuses an analysis event of the other analysis than the phase's. */
+const samePhase: Guard<"AnalysisStarted" | "MeasurementDue" | "MeasurementTaken" | "AnalysisPassed" | "AnalysisFailed" | "AnalysisInconclusive"> = (s, e) =>
+  analysisPhaseOf(s.phase) === e.data.phase ? undefined : `it belongs to the ${e.data.phase} analysis, the release is ${s.phase}`;
 const NON_TERMINAL: readonly Phase[] = PHASES.filter((p) => !TERMINAL_PHASES.has(p));
 
 /** The transition table: for each event, the phases it may arrive in and the phase it leads to. */
@@ -101,25 +166,36 @@ export const TRANSITIONS: { readonly [N in EventName]: Rule<N> } = {
     guard: (s) => (s.deadlinesExceeded.includes("planned") ? "the pods-live deadline has already passed" : undefined),
   },
   PodsFailed: { from: ["planned"], to: "rolling_back" },
-  ValidationPassed: {
-    from: ["validating"],
-    to: (s) => (s.spec?.promotion === "manual" ? "awaiting_promotion" : "promoting"),
-  },
+  ValidationPassed: { from: ["validating"], to: afterValidation },
   ValidationFailed: { from: ["validating"], to: "rolling_back" },
+  AnalysisStarted: { from: ANALYSIS_PHASES, to: (s) => s.phase, guard: samePhase },
+  MeasurementDue: { from: ANALYSIS_PHASES, to: (s) => s.phase, guard: samePhase },
+  MeasurementTaken: { from: ANALYSIS_PHASES, to: (s) => s.phase, guard: samePhase },
+  AnalysisPassed: {
+    from: ANALYSIS_PHASES,
+    to: (s) => (s.phase === "verifying" ? "switched" : s.spec?.promotion === "manual" ? "awaiting_promotion" : "promoting"),
+    guard: samePhase,
+  },
+  AnalysisFailed: { from: ANALYSIS_PHASES, to: "rolling_back", guard: samePhase },
+  AnalysisInconclusive: { from: ANALYSIS_PHASES, to: "inconclusive", guard: samePhase },
   PromotionApproved: {
-    from: ["awaiting_promotion"],
-    to: "promoting",
+    from: ["awaiting_promotion", "inconclusive"],
+    // Approving an inconclusive analysis after the switch keeps production on v2 and lets v1 go.
+    to: (s) => (s.phase === "inconclusive" && inconclusiveAnalysis(s) === "postPromotion" ? "switched" : "promoting"),
   },
   AbortRequested: {
-    from: [...ACTIVE_PRE_SWITCH, "switched"],
+    from: [...ACTIVE_PRE_SWITCH, "verifying", "switched"],
     // Not planned yet: nothing was created, so nothing to tear down — it ends at once.
     to: (s) => (s.phase === "requested" ? "rolled_back" : "rolling_back"),
     guard: (s) =>
-      s.phase === "switched" && s.previousRevision === null
+      productionOnV2(s) && s.previousRevision === null
         ? "no revision of the app was live before this one: there is no v1 to switch back to"
         : undefined,
   },
-  TrafficSwitched: { from: ["promoting"], to: "switched" },
+  TrafficSwitched: {
+    from: ["promoting"],
+    to: (s) => (metricsOf(s.spec, "postPromotion").length > 0 && s.previousRevision !== null ? "verifying" : "switched"),
+  },
   TrafficSwitchedBack: {
     from: ["rolling_back"],
     to: "rolling_back",
@@ -157,7 +233,7 @@ export const TRANSITIONS: { readonly [N in EventName]: Rule<N> } = {
  * A missed pods-live deadline leads to PodsFailed first; a missed deadline of `requested`,
  * `finalizing` or `rolling_back` is recorded and the stage that owns the phase ends the release.
  */
-const ROLL_BACK_ON_DEADLINE: ReadonlySet<Phase> = new Set(["validating", "awaiting_promotion", "promoting"]);
+const ROLL_BACK_ON_DEADLINE: ReadonlySet<Phase> = new Set(["validating", "analyzing", "inconclusive", "awaiting_promotion", "promoting", "verifying"]);
 
 /** Applies one event to a release's state (undefined before its first event). */
 export function transition(state: ReleaseState | undefined, event: AnyEvent): TransitionResult {
@@ -228,6 +304,7 @@ function initialState(event: AnyEvent): ReleaseState {
     deadlinesExceeded: [],
     outcome: null,
     warnings: [],
+    analysis: null,
   };
 }
 
@@ -257,13 +334,34 @@ function record(s: ReleaseState, e: AnyEvent, to: Phase): ReleaseState {
         outcome: outcome(validationFailedReason(e.data.failures, e.data.warnings), { failures: e.data.failures, stage: "validator" }),
         warnings: withWarnings(s, e.data.warnings),
       };
+    case "AnalysisStarted":
+      return withRun(s, e.data.phase, (run) => run ?? { startedAt: e.time, endedAt: null, verdict: "running", measurements: [] });
+    case "MeasurementDue":
+      return s;
+    case "MeasurementTaken": {
+      const { releaseId: _r, app: _a, namespace: _n, ...m } = e.data;
+      return withRun(s, m.phase, (run) => ({ ...(run ?? newRun(e.time)), measurements: [...(run?.measurements ?? []), m] }));
+    }
+    case "AnalysisPassed":
+      return endRun(s, e.data.phase, "passed", e.time);
+    case "AnalysisInconclusive":
+      return endRun(s, e.data.phase, "inconclusive", e.time);
+    case "AnalysisFailed":
+      return {
+        ...endRun(s, e.data.phase, "failed", e.time),
+        needsSwitchBack: e.data.phase === "postPromotion",
+        outcome: outcome(e.data.reason, {
+          stage: "validator",
+          failures: [{ name: e.data.metric, expected: conditionOf(e.data.measurements, e.data.metric), got: e.data.reason }],
+        }),
+      };
     case "PromotionApproved":
       return { ...s, approvedBy: e.data.by };
     case "AbortRequested":
       return {
         ...s,
         abort: { by: e.data.by, reason: e.data.reason },
-        needsSwitchBack: s.phase === "switched" || (s.phase === "promoting" && s.previousRevision !== null),
+        needsSwitchBack: productionOnV2(s) || (s.phase === "promoting" && s.previousRevision !== null),
         outcome: outcome(`aborted by ${e.data.by}: ${e.data.reason}`, { stage: "cli" }),
       };
     case "TrafficSwitched":
@@ -307,11 +405,28 @@ function recordDeadline(s: ReleaseState, e: BatonEvent<"DeadlineExceeded">, to: 
   return {
     ...s,
     deadlinesExceeded,
-    needsSwitchBack: s.phase === "promoting" && s.previousRevision !== null,
+    needsSwitchBack: (s.phase === "promoting" && s.previousRevision !== null) || productionOnV2(s),
     outcome: outcome(`${e.data.phase} did not finish within ${e.data.deadlineSeconds}s`, {
       failures: [{ name: `${e.data.phase}-deadline`, expected: `done within ${e.data.deadlineSeconds}s`, got: "still waiting" }],
     }),
   };
+}
+
+function newRun(at: string): AnalysisRun {
+  return { startedAt: at, endedAt: null, verdict: "running", measurements: [] };
+}
+
+function withRun(s: ReleaseState, phase: AnalysisPhase, f: (run: AnalysisRun | null) => AnalysisRun): ReleaseState {
+  const analysis = s.analysis ?? { prePromotion: null, postPromotion: null };
+  return { ...s, analysis: { ...analysis, [phase]: f(analysis[phase]) } };
+}
+
+function endRun(s: ReleaseState, phase: AnalysisPhase, verdict: AnalysisRun["verdict"], at: string): ReleaseState {
+  return withRun(s, phase, (run) => ({ ...(run ?? newRun(at)), endedAt: at, verdict }));
+}
+
+function conditionOf(measurements: readonly Measurement[], metric: string): string {
+  return measurements.findLast((m) => m.metric === metric)?.condition ?? "";
 }
 
 /** Replays events from nothing: the state after each, and each refusal (for `baton replay`). */

@@ -13,6 +13,13 @@ import { releaseEvents, spec } from "@baton/contracts/testing";
 
 const ev = releaseEvents();
 
+function measurement(index: number, verdict: "successful" | "failed" | "inconclusive" | "error", value: string | null, phase: "prePromotion" | "postPromotion" = "prePromotion") {
+  const message = verdict === "failed" ? `error-rate: ${value} did not pass result < 0.01` : `error-rate: ${value} passed result < 0.01`;
+  return { phase, metric: "error-rate", index, value, condition: "success: result < 0.01", verdict, message };
+}
+
+const ERROR_RATE = { name: "error-rate", prometheus: { query: "q" }, successCondition: "result < 0.01" };
+
 /** One sample of every event, with plausible data. */
 const SAMPLE: { [N in EventName]: () => AnyEvent } = {
   ReleaseRequested: () => ev("ReleaseRequested", { spec: spec() }),
@@ -23,6 +30,12 @@ const SAMPLE: { [N in EventName]: () => AnyEvent } = {
   ValidationPassed: () => ev("ValidationPassed", { revision: 2, checks: [], warmup: null }),
   ValidationFailed: () =>
     ev("ValidationFailed", { revision: 2, checks: [], warmup: null, failures: [{ name: "health", expected: "200", got: "500" }] }),
+  AnalysisStarted: () => ev("AnalysisStarted", { phase: "prePromotion", metrics: ["error-rate"] }),
+  MeasurementDue: () => ev("MeasurementDue", { phase: "prePromotion", metric: "error-rate", index: 0 }, "prePromotion/error-rate/0"),
+  MeasurementTaken: () => ev("MeasurementTaken", { ...measurement(0, "successful", "0.001"), phase: "prePromotion" }, "prePromotion/error-rate/0"),
+  AnalysisPassed: () => ev("AnalysisPassed", { phase: "prePromotion", measurements: [] }),
+  AnalysisFailed: () => ev("AnalysisFailed", { phase: "prePromotion", metric: "error-rate", reason: "error-rate: 0.2 did not pass result < 0.01", measurements: [] }),
+  AnalysisInconclusive: () => ev("AnalysisInconclusive", { phase: "prePromotion", metrics: ["error-rate"], reason: "no data", measurements: [] }),
   PromotionApproved: () => ev("PromotionApproved", { by: "alice" }),
   AbortRequested: () => ev("AbortRequested", { by: "alice", reason: "bad" }),
   TrafficSwitched: () => ev("TrafficSwitched", { from: 1, to: 2, endpoints: 2 }),
@@ -48,8 +61,14 @@ const LEGAL: { [N in EventName]: readonly (Phase | "none")[] } = {
   PodsFailed: ["planned"],
   ValidationPassed: ["validating"],
   ValidationFailed: ["validating"],
-  PromotionApproved: ["awaiting_promotion"],
-  AbortRequested: ["requested", "planned", "validating", "awaiting_promotion", "promoting", "switched"],
+  AnalysisStarted: ["analyzing"], // the samples are of the pre-promotion analysis
+  MeasurementDue: ["analyzing"],
+  MeasurementTaken: ["analyzing"],
+  AnalysisPassed: ["analyzing"],
+  AnalysisFailed: ["analyzing"],
+  AnalysisInconclusive: ["analyzing"],
+  PromotionApproved: ["awaiting_promotion", "inconclusive"],
+  AbortRequested: ["requested", "planned", "validating", "analyzing", "inconclusive", "awaiting_promotion", "promoting", "verifying", "switched"],
   TrafficSwitched: ["promoting"],
   TrafficSwitchedBack: [], // only while needsSwitchBack (tested below)
   DrainDue: ["switched"],
@@ -58,7 +77,7 @@ const LEGAL: { [N in EventName]: readonly (Phase | "none")[] } = {
   DeadlineExceeded: ["validating"], // the sample's deadline is for validating
   ReleaseCompleted: ["finalizing"], // from switched only on a first release (tested below)
   ReleaseRolledBack: ["rolling_back"],
-  ReleaseFailed: ["requested", "planned", "validating", "awaiting_promotion", "promoting", "switched", "draining", "finalizing", "rolling_back"],
+  ReleaseFailed: ["requested", "planned", "validating", "analyzing", "inconclusive", "awaiting_promotion", "promoting", "verifying", "switched", "draining", "finalizing", "rolling_back"],
 };
 
 function stateIn(phase: Phase, over: Partial<ReleaseState> = {}): ReleaseState {
@@ -254,5 +273,116 @@ describe("a release, one event at a time", () => {
     expect(r.steps.map((x) => x.result)).toEqual(["applied", "applied", "applied", "refused", "applied"]);
     expect(r.state?.phase).toBe("rolled_back");
     expect(r.state?.abort).toEqual({ by: "bob", reason: "wrong image" });
+  });
+});
+
+describe("analysis (issue 14)", () => {
+  const withAnalysis = (analysis: Record<string, unknown>, extra: Record<string, unknown> = {}) => spec({ analysis, ...extra } as never);
+
+  function upToSwitch(e: ReturnType<typeof releaseEvents>, analysis: Record<string, unknown>, extra: Record<string, unknown> = {}): AnyEvent[] {
+    return [
+      e("ReleaseRequested", { spec: withAnalysis(analysis, extra) }),
+      e("ReleasePlanned", { revision: 2, previousRevision: 1, fence: 3 }),
+      e("PodsLive", { revision: 2, ready: 2, desired: 2 }),
+      e("ValidationPassed", { revision: 2, checks: [], warmup: null }),
+    ];
+  }
+
+  test("pre-promotion: analyzing, every measurement recorded, passed → promoting; the phases in order", () => {
+    const e = releaseEvents("rel-a");
+    const phases: Phase[] = [];
+    let s: ReleaseState | undefined;
+    for (const event of [
+      ...upToSwitch(e, { prePromotion: [ERROR_RATE] }),
+      e("AnalysisStarted", { phase: "prePromotion", metrics: ["error-rate"] }),
+      e("MeasurementDue", { phase: "prePromotion", metric: "error-rate", index: 0 }, "prePromotion/error-rate/0"),
+      e("MeasurementTaken", measurement(0, "successful", "0.001"), "prePromotion/error-rate/0"),
+      e("AnalysisPassed", { phase: "prePromotion", measurements: [measurement(0, "successful", "0.001")] }),
+      e("TrafficSwitched", { from: 1, to: 2, endpoints: 2 }),
+    ]) {
+      s = walk([event], s);
+      phases.push(s.phase);
+    }
+    expect(phases).toEqual(["requested", "planned", "validating", "analyzing", "analyzing", "analyzing", "analyzing", "promoting", "switched"]);
+    expect(s?.analysis?.prePromotion).toMatchObject({ verdict: "passed", measurements: [{ index: 0, value: "0.001", verdict: "successful" }] });
+    expect(s?.analysis?.postPromotion).toBeNull();
+  });
+
+  test("pre-promotion failure rolls back without a switch back; the reason states the value against the condition", () => {
+    const e = releaseEvents("rel-f");
+    const reason = "error-rate: 0.2 did not pass result < 0.01";
+    const s = walk([
+      ...upToSwitch(e, { prePromotion: [ERROR_RATE] }),
+      e("MeasurementTaken", measurement(0, "failed", "0.2"), "prePromotion/error-rate/0"),
+      e("AnalysisFailed", { phase: "prePromotion", metric: "error-rate", reason, measurements: [measurement(0, "failed", "0.2")] }),
+    ]);
+    expect(s).toMatchObject({ phase: "rolling_back", needsSwitchBack: false, outcome: { reason, stage: "validator" } });
+    expect(s.outcome?.failures).toEqual([{ name: "error-rate", expected: "success: result < 0.01", got: reason }]);
+    expect(walk([e("ReleaseRolledBack", { revision: 2, reason, failures: [] })], s)).toMatchObject({ phase: "rolled_back", outcome: { reason } });
+  });
+
+  test("post-promotion: TrafficSwitched → verifying; passed → switched (the shutdown delay starts then); failed → switch back first", () => {
+    const e = releaseEvents("rel-p");
+    const verifying = walk([...upToSwitch(e, { postPromotion: [ERROR_RATE] }), e("TrafficSwitched", { from: 1, to: 2, endpoints: 2 })]);
+    expect(verifying.phase).toBe("verifying");
+    expect(transition(verifying, e("DrainDue", { revision: 1 })).kind).toBe("refused");
+    const passed = walk([e("AnalysisPassed", { phase: "postPromotion", measurements: [] })], verifying);
+    expect(passed.phase).toBe("switched");
+    expect(passed.enteredAt.switched).not.toBe(verifying.enteredAt.verifying);
+
+    const failed = walk([e("AnalysisFailed", { phase: "postPromotion", metric: "error-rate", reason: "error-rate: 0.031 did not pass result < 0.01", measurements: [] })], verifying);
+    expect(failed).toMatchObject({ phase: "rolling_back", needsSwitchBack: true, outcome: { reason: "error-rate: 0.031 did not pass result < 0.01" } });
+    expect(transition(failed, e("ReleaseRolledBack", { revision: 2, reason: "x", failures: [] })).kind).toBe("refused");
+    expect(walk([e("TrafficSwitchedBack", { from: 2, to: 1, endpoints: 2 }), e("ReleaseRolledBack", { revision: 2, reason: "x", failures: [] })], failed).phase).toBe("rolled_back");
+  });
+
+  test("a first release has no v1 to switch back to: no post-promotion analysis, switched as before", () => {
+    const e = releaseEvents("rel-first-a");
+    const s = walk([
+      e("ReleaseRequested", { spec: withAnalysis({ postPromotion: [ERROR_RATE] }) }),
+      e("ReleasePlanned", { revision: 1, previousRevision: null, fence: 1 }),
+      e("PodsLive", { revision: 1, ready: 2, desired: 2 }),
+      e("ValidationPassed", { revision: 1, checks: [], warmup: null }),
+      e("TrafficSwitched", { from: null, to: 1, endpoints: 2 }),
+    ]);
+    expect(s.phase).toBe("switched");
+  });
+
+  test("inconclusive waits for a person: promote goes on (to promoting before the switch, switched after), abort rolls back", () => {
+    const e = releaseEvents("rel-i");
+    const pre = walk([...upToSwitch(e, { prePromotion: [ERROR_RATE] }), e("AnalysisInconclusive", { phase: "prePromotion", metrics: ["error-rate"], reason: "no data", measurements: [] })]);
+    expect(pre.phase).toBe("inconclusive");
+    expect(walk([e("PromotionApproved", { by: "alice" })], pre).phase).toBe("promoting");
+    expect(walk([e("AbortRequested", { by: "alice", reason: "no" })], pre)).toMatchObject({ phase: "rolling_back", needsSwitchBack: false });
+
+    const e2 = releaseEvents("rel-i2");
+    const post = walk([
+      ...upToSwitch(e2, { postPromotion: [ERROR_RATE] }),
+      e2("TrafficSwitched", { from: 1, to: 2, endpoints: 2 }),
+      e2("AnalysisInconclusive", { phase: "postPromotion", metrics: ["error-rate"], reason: "no data", measurements: [] }),
+    ]);
+    expect(post.phase).toBe("inconclusive");
+    expect(walk([e2("PromotionApproved", { by: "alice" })], post).phase).toBe("switched");
+    expect(walk([e2("AbortRequested", { by: "alice", reason: "no" })], post)).toMatchObject({ phase: "rolling_back", needsSwitchBack: true });
+    // its deadline rolls back too, switching production back
+    expect(walk([e2("DeadlineExceeded", { phase: "inconclusive", deadlineSeconds: 3600 })], post)).toMatchObject({ phase: "rolling_back", needsSwitchBack: true });
+  });
+
+  test("the analyzing and verifying deadlines roll back; verifying's switches back", () => {
+    const a = walk([ev("DeadlineExceeded", { phase: "analyzing", deadlineSeconds: 200 })], stateIn("analyzing"));
+    expect(a).toMatchObject({ phase: "rolling_back", needsSwitchBack: false, outcome: { reason: "analyzing did not finish within 200s" } });
+    const v = walk([ev("DeadlineExceeded", { phase: "verifying", deadlineSeconds: 200 })], stateIn("verifying"));
+    expect(v).toMatchObject({ phase: "rolling_back", needsSwitchBack: true });
+  });
+
+  test("a measurement of the other analysis, or after the analysis ended, is refused", () => {
+    const post = ev("MeasurementTaken", measurement(0, "successful", "0", "postPromotion"), "postPromotion/error-rate/0");
+    expect(transition(stateIn("analyzing"), post)).toMatchObject({ kind: "refused", reason: expect.stringContaining("belongs to the postPromotion analysis") });
+    expect(transition(stateIn("promoting"), SAMPLE.MeasurementDue()).kind).toBe("refused");
+  });
+
+  test("without analysis, ValidationPassed and TrafficSwitched lead where they always did", () => {
+    expect(walk([SAMPLE.ValidationPassed()], stateIn("validating")).phase).toBe("promoting");
+    expect(walk([SAMPLE.TrafficSwitched()], stateIn("promoting")).phase).toBe("switched");
   });
 });

@@ -106,6 +106,14 @@ export const ConfigSchema = z.object({
   /** Timeout of one Kubernetes API request (watches excepted): a call with no answer fails and is retried. */
   BATON_KUBE_TIMEOUT_MS: int(100, 600_000, 30_000),
   BATON_DEADLINE_FINALIZING_S: int(1, 86_400, 300),
+  /** Margin over an analysis's own length (initial delay + interval × (count − 1 + consecutiveErrorLimit + inconclusiveLimit)), seconds. */
+  BATON_DEADLINE_ANALYSIS_S: int(1, 86_400, 120),
+  /**
+   * The Prometheus analysis metrics query when their spec names no `prometheus.address` (the
+   * installation's own: trusted, so not subject to BATON_WEBHOOK_ALLOWED_HOSTS). Unset: a metric
+   * must name its address.
+   */
+  BATON_PROMETHEUS_ADDRESS: z.url({ protocol: /^https?$/, error: "must be an http or https URL" }).optional(),
   /** JetStream replicas of the event and dead-letter streams (3 in production, on NATS >= 2.12). */
   BATON_STREAM_REPLICAS: int(1, 5, 1),
   /**

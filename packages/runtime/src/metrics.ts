@@ -5,7 +5,8 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client
 // (stage.ts), published by emit (runtime.ts), releases and phase durations when a release's
 // terminal event is applied (runtime.ts, once across the fleet: the store applies an event once),
 // timers by the timer pump, Kubernetes calls by kubeCall (kube.ts), intake results by the planner's
-// intake, post-release activities by the reaper. deploy/grafana/ charts and alerts on them.
+// intake, post-release activities by the reaper, analysis measurements and durations by the
+// validator, switch-backs by the traffic-switcher. deploy/grafana/ charts and alerts on them.
 
 export interface Metrics {
   readonly registry: Registry;
@@ -22,6 +23,9 @@ export interface Metrics {
   readonly kubeEvents: Counter<"stage" | "result">;
   readonly intake: Counter<"result">;
   readonly postReleaseActivities: Counter<"kind" | "result">;
+  readonly analysisMeasurements: Counter<"metric" | "verdict">;
+  readonly analysisSeconds: Histogram<"phase" | "verdict">;
+  readonly switchBacks: Counter<"cause">;
 }
 
 // Phases wait on pods, people (manual promotion) and shutdown timers: minutes to an hour.
@@ -52,5 +56,8 @@ export function createMetrics(): Metrics {
     kubeRequests: new Counter({ name: "baton_kube_requests_total", help: "Kubernetes API calls by verb, resource and result", labelNames: ["verb", "resource", "result"], registers: r }),
     intake: new Counter({ name: "baton_intake_requests_total", help: "Intake requests by result (accepted, rejected, duplicate, error)", labelNames: ["result"], registers: r }),
     postReleaseActivities: new Counter({ name: "baton_post_release_activities_total", help: "Post-release activities run, by kind (sql, webhook) and result (ok, already_done, retry, failed, not_run)", labelNames: ["kind", "result"], registers: r }),
+    analysisMeasurements: new Counter({ name: "baton_analysis_measurements_total", help: "Analysis measurements taken, by metric name and verdict (successful, failed, inconclusive, error)", labelNames: ["metric", "verdict"], registers: r }),
+    analysisSeconds: new Histogram({ name: "baton_analysis_duration_seconds", help: "Time from an analysis's start to its verdict, by phase (prePromotion, postPromotion) and verdict", labelNames: ["phase", "verdict"], buckets: PHASE, registers: r }),
+    switchBacks: new Counter({ name: "baton_switch_backs_total", help: "Production switched back to the previous revision, by cause (analysis, abort, deadline)", labelNames: ["cause"], registers: r }),
   };
 }

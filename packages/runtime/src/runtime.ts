@@ -1,4 +1,5 @@
 import {
+  abandonedMeasurementSteps,
   encodeEvent,
   eventId,
   isDeadlinePhase,
@@ -47,6 +48,7 @@ export function deadlinesOf(config: Config): DeadlineDefaults {
     drainingSeconds: config.BATON_DEADLINE_DRAINING_S,
     rollingBackSeconds: config.BATON_DEADLINE_ROLLING_BACK_S,
     finalizingSeconds: config.BATON_DEADLINE_FINALIZING_S,
+    analysisSeconds: config.BATON_DEADLINE_ANALYSIS_S,
   };
 }
 
@@ -99,7 +101,9 @@ async function armDeadline(rt: Runtime, s: ReleaseState, traceparent: string | u
  */
 async function disarmLeftDeadlines(rt: Runtime, s: ReleaseState): Promise<void> {
   const left = (Object.keys(s.enteredAt) as Phase[]).filter((p) => p !== s.phase && isDeadlinePhase(p) && !s.deadlinesExceeded.includes(p as DeadlinePhase));
-  await Promise.all(left.map((p) => rt.timers.cancel(eventId(s.releaseId, "DeadlineExceeded", p))));
+  // …and leaving an analysis cancels the measurements it still had due.
+  const abandoned = abandonedMeasurementSteps(s).map((step) => eventId(s.releaseId, "MeasurementDue", step));
+  await Promise.all([...left.map((p) => rt.timers.cancel(eventId(s.releaseId, "DeadlineExceeded", p))), ...abandoned.map((id) => rt.timers.cancel(id))]);
 }
 
 function observeEnd(rt: Runtime, s: ReleaseState): void {

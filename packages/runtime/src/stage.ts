@@ -1,4 +1,4 @@
-import { decodeEvent, phaseDeadlineSeconds, type AnyEvent, type BatonEvent, type DeadlineDefaults, type EventName, type ReleaseState, type Stage } from "@baton/contracts";
+import { CONCURRENT_EVENTS, TRANSITIONS, decodeEvent, phaseDeadlineSeconds, type AnyEvent, type BatonEvent, type DeadlineDefaults, type EventName, type ReleaseState, type Stage } from "@baton/contracts";
 import { ack, consume, terminal, type Consumption, type Delivery, type Outcome } from "./consumer.js";
 import type { KubeEventRecorder } from "./kube-event-recorder.js";
 import type { Logger } from "./logger.js";
@@ -22,8 +22,8 @@ export interface HandlerContext<N extends EventName> {
   readonly rt: Runtime;
   /** Publishes an event of this release (when the state machine takes it) and records it. */
   emit<M extends EventName>(name: M, data: EmitData<M>, opts?: { step?: string }): Promise<EmitResult>;
-  /** Schedules an event of this release, fired once by a timer pump. */
-  schedule<M extends EventName>(name: M, data: EmitData<M>, when: { inMs: number } | { atMs: number }): Promise<boolean>;
+  /** Schedules an event of this release, fired once by a timer pump (`step` tells apart several of one type). */
+  schedule<M extends EventName>(name: M, data: EmitData<M>, when: { inMs: number } | { atMs: number }, opts?: { step?: string }): Promise<boolean>;
   /** Live progress for people watching (not stored). */
   progress(data: Record<string, unknown>): void;
 }
@@ -103,7 +103,7 @@ async function runHandler(rt: Runtime, def: StageDefinition, name: EventName, ha
     log.info({ reason: r.reason }, "skipped: the state machine refused the event");
     return ack;
   }
-  if (r.state.applied.at(-1) !== event.id) {
+  if (r.state.applied.at(-1) !== event.id && !stillTaken(r.state, event)) {
     log.debug({ lastEvent: r.state.lastEvent, phase: r.state.phase }, "skipped: the release has moved on since this event");
     return ack;
   }
@@ -118,6 +118,17 @@ async function runHandler(rt: Runtime, def: StageDefinition, name: EventName, ha
     const ctx = context(rt, def, event, r.state, { releaseId, app, namespace }, log, d, traceparent);
     return (await handler(ctx)) ?? ack;
   });
+}
+
+/**
+ * Whether an event that interleaves with others of its phase (CONCURRENT_EVENTS: one analysis
+ * metric's measurements beside another's) is still for now: the release is in a phase that takes
+ * it. Its handler then runs even though other events were recorded after it (a redelivery too).
+ */
+function stillTaken(s: ReleaseState, event: AnyEvent): boolean {
+  if (!CONCURRENT_EVENTS.has(event.name)) return false;
+  const rule = TRANSITIONS[event.name] as { readonly from: readonly string[]; readonly guard?: (s: ReleaseState, e: AnyEvent) => string | undefined };
+  return rule.from.includes(s.phase) && rule.guard?.(s, event) === undefined;
 }
 
 /**
@@ -159,8 +170,8 @@ function context(
       if (r.emitted) await def.kubeEvents?.record(event, r.event, r.state ?? state, log, rt.metrics);
       return r;
     },
-    async schedule(name, data, when) {
-      return schedule(rt, eventOf(rt, "timer", release, name, data, trace) as AnyEvent, when);
+    async schedule(name, data, when, opts = {}) {
+      return schedule(rt, eventOf(rt, "timer", release, name, data, { ...opts, ...trace }) as AnyEvent, when);
     },
     progress(data) {
       rt.bus.progress(release.releaseId, { stage, ...data });

@@ -57,7 +57,7 @@ describe("reading", () => {
     const attention = await list("attention=true");
     expect(attention.releases.map((r) => [r.releaseId, r.attention])).toEqual(expect.arrayContaining([["waiting-1", ["awaiting_promotion"]], ["billing-1", ["awaiting_promotion"]]]));
     expect(attention.releases.map((r) => r.releaseId)).not.toContain("done-1");
-    expect(attention.attention.map((a) => a.id)).toEqual(["awaiting_promotion", "failed", "dead_letter"]);
+    expect(attention.attention.map((a) => a.id)).toEqual(["awaiting_promotion", "inconclusive", "failed", "dead_letter"]);
     expect((await http(`${c.url}/api/releases?phase=sleeping`, { token: TOKENS.admin })).body).toEqual({ error: expect.stringMatching(/^phase: must be one of requested, /) });
   });
 
@@ -110,7 +110,7 @@ describe("acting", () => {
   test("an action the phase does not allow is refused with the reason", async () => {
     const r = await http(`${c.url}/api/releases/done-1/actions/abort`, { method: "POST", token: TOKENS.admin, json: { reason: "late" } });
     expect(r.status).toBe(409);
-    expect(r.body).toEqual({ error: "abort is not possible in phase completed (only in requested, planned, validating, awaiting_promotion, promoting, switched)" });
+    expect(r.body).toEqual({ error: "abort is not possible in phase completed (only in requested, planned, validating, analyzing, inconclusive, awaiting_promotion, promoting, verifying, switched)" });
     expect((await http(`${c.url}/api/releases/done-1/actions/explode`, { method: "POST", token: TOKENS.admin, json: {} })).status).toBe(404);
   });
 

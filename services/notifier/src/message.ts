@@ -47,7 +47,7 @@ export function varsOf(m: Incoming, trigger: Trigger, state: ReleaseState | null
   const { releaseId, namespace, app } = releaseOf(m);
   const image = state?.spec?.image;
   const e = m.kind === "event" ? m.event : null;
-  const reason = e?.name === "ReleaseFailed" ? e.data.cause : e?.name === "ReleaseRolledBack" ? (state?.outcome?.reason ?? e.data.reason) : m.kind === "dead_letter" ? m.error : (state?.outcome?.reason ?? "");
+  const reason = e?.name === "ReleaseFailed" ? e.data.cause : e?.name === "AnalysisInconclusive" ? e.data.reason : e?.name === "ReleaseRolledBack" ? (state?.outcome?.reason ?? e.data.reason) : m.kind === "dead_letter" ? m.error : (state?.outcome?.reason ?? "");
   return {
     trigger: trigger.id,
     releaseId,

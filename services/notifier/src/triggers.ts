@@ -21,8 +21,13 @@ export const TRIGGERS: readonly Trigger[] = [
   {
     id: "awaiting_promotion",
     event: "ValidationPassed",
-    when: (state) => state?.spec?.promotion === "manual",
+    when: (state) => state?.phase === "awaiting_promotion",
     template: ":hourglass: {{namespace}}/{{app}} {{version}} passed validation and waits for promotion. {{url}}",
+  },
+  {
+    id: "analysis_inconclusive",
+    event: "AnalysisInconclusive",
+    template: ":hourglass: {{namespace}}/{{app}} {{version}}: analysis inconclusive ({{reason}}); waits for `baton promote` or `baton abort`. {{url}}",
   },
   { id: "failed", event: "ReleaseFailed", template: ":x: {{namespace}}/{{app}} {{version}} failed in {{stage}}: {{reason}}. {{url}}" },
   { id: "dead_letter", event: "dead_letter", template: ":warning: {{stage}} gave up on {{eventName}} of {{namespace}}/{{app}} after {{attempts}} tries: {{reason}}. {{url}}" },

@@ -8,6 +8,8 @@ export interface PlannerOptions {
   readonly webhookHosts: Config["BATON_WEBHOOK_ALLOWED_HOSTS"];
   /** Secrets granted to apps beyond their `baton.dev/app` label. */
   readonly secretBindings: Config["BATON_SECRET_BINDINGS"];
+  /** The installation's Prometheus (analysis metrics that name none query it); undefined: none. */
+  readonly prometheusAddress?: string;
   /** Whether the plain intake subject (any namespace) is answered, besides `<prefix>.intake.<namespace>`. */
   readonly plainIntake: boolean;
 }
@@ -18,5 +20,6 @@ export function plannerOptions(config: Config): PlannerOptions {
     webhookHosts: config.BATON_WEBHOOK_ALLOWED_HOSTS,
     secretBindings: config.BATON_SECRET_BINDINGS,
     plainIntake: config.BATON_PLAIN_INTAKE,
+    ...(config.BATON_PROMETHEUS_ADDRESS === undefined ? {} : { prometheusAddress: config.BATON_PROMETHEUS_ADDRESS }),
   };
 }

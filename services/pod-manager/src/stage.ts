@@ -13,6 +13,7 @@ export function podManagerStage(deps: PodManagerDeps): StageDefinition {
       DeadlineExceeded: onDeadlineExceeded(deps),
       PodsFailed: onRollback<"PodsFailed">(deps),
       ValidationFailed: onRollback<"ValidationFailed">(deps),
+      AnalysisFailed: onRollback<"AnalysisFailed">(deps),
       AbortRequested: onRollback<"AbortRequested">(deps),
       TrafficSwitchedBack: onRollback<"TrafficSwitchedBack">(deps),
     },

@@ -1,5 +1,6 @@
 import type { StageDefinition } from "@baton/runtime";
 import { onAbortRequested } from "./handlers/on-abort-requested.js";
+import { onAnalysisFailed, onAnalysisPassed } from "./handlers/on-analysis.js";
 import { onDeadlineExceeded } from "./handlers/on-deadline-exceeded.js";
 import { onPromotionApproved } from "./handlers/on-promotion-approved.js";
 import { onValidationPassed } from "./handlers/on-validation-passed.js";
@@ -15,6 +16,8 @@ export function trafficSwitcherStage(kube: KubeClients, options: Partial<Switche
     handlers: {
       ValidationPassed: (ctx) => onValidationPassed(ctx, ports(ctx.rt.metrics), opts),
       PromotionApproved: (ctx) => onPromotionApproved(ctx, ports(ctx.rt.metrics), opts),
+      AnalysisPassed: (ctx) => onAnalysisPassed(ctx, ports(ctx.rt.metrics), opts),
+      AnalysisFailed: (ctx) => onAnalysisFailed(ctx, ports(ctx.rt.metrics), opts),
       AbortRequested: (ctx) => onAbortRequested(ctx, ports(ctx.rt.metrics), opts),
       DeadlineExceeded: (ctx) => onDeadlineExceeded(ctx, ports(ctx.rt.metrics), opts),
     },

@@ -5,10 +5,13 @@ import { confirmSwitch } from "./steps/confirm-switch.js";
 import { ensurePreviousReady } from "./steps/ensure-previous-ready.js";
 import { SWITCHED_BACK_BY, ensureProductionService } from "./steps/switch-selector.js";
 
-type SwitchBackContext = HandlerContext<"AbortRequested"> | HandlerContext<"DeadlineExceeded">;
+type SwitchBackContext = HandlerContext<"AbortRequested"> | HandlerContext<"DeadlineExceeded"> | HandlerContext<"AnalysisFailed">;
+
+const CAUSE = { AbortRequested: "abort", DeadlineExceeded: "deadline", AnalysisFailed: "analysis" } as const;
 
 /**
- * The switch back (an abort after the switch while v1 still runs, or a promoting deadline): v1
+ * The switch back (an abort after the switch while v1 still runs, a failed post-promotion analysis,
+ * or the deadline of promoting, verifying or an inconclusive analysis after the switch): v1
  * still there and ready? → point production back at v1 → confirm only v1 serves →
  * TrafficSwitchedBack (the pod-manager then tears v2 down). Only when the state says so.
  */
@@ -52,5 +55,6 @@ export async function switchBack(ctx: SwitchBackContext, kube: KubePorts, opts: 
     ctx.log.warn({ ...confirmed }, `switch back not confirmed yet: ${why}`);
     return retry(why, opts.holdBackMs(ctx.attempt));
   }
-  await ctx.emit("TrafficSwitchedBack", { from: revision, to: previous, endpoints: confirmed.endpoints });
+  const r = await ctx.emit("TrafficSwitchedBack", { from: revision, to: previous, endpoints: confirmed.endpoints });
+  if (r.emitted) ctx.rt.metrics.switchBacks.inc({ cause: CAUSE[ctx.event.name] });
 }

@@ -5,7 +5,7 @@ import { confirmSwitch } from "./steps/confirm-switch.js";
 import { readyEndpointsOf } from "./steps/ready-endpoints.js";
 import { ServiceChanged, ensureProductionService, pointProductionAt, readProductionService, type SelectorChange } from "./steps/switch-selector.js";
 
-type SwitchContext = HandlerContext<"ValidationPassed"> | HandlerContext<"PromotionApproved">;
+type SwitchContext = HandlerContext<"ValidationPassed"> | HandlerContext<"PromotionApproved"> | HandlerContext<"AnalysisPassed">;
 
 /**
  * The switch, as a straight list of steps: enough ready endpoints of v2? → point the production

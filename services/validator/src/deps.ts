@@ -6,5 +6,8 @@ export interface ValidatorDeps {
   readonly core: CoreV1Api;
   /** EndpointSlices: validation starts once the preview Service really sends traffic to v2. */
   readonly discovery: DiscoveryV1Api;
-  readonly config: Pick<Config, "BATON_SERVICE_ADDRESS" | "BATON_CLUSTER_DOMAIN">;
+  readonly config: Pick<
+    Config,
+    "BATON_SERVICE_ADDRESS" | "BATON_CLUSTER_DOMAIN" | "BATON_PROMETHEUS_ADDRESS" | "BATON_WEBHOOK_ALLOWED_HOSTS" | "BATON_SECRET_BINDINGS"
+  >;
 }

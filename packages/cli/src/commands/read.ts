@@ -29,6 +29,7 @@ export function statusView(s: ReleaseState) {
     pods: s.pods,
     outcome: s.outcome,
     warnings: s.warnings ?? [],
+    analysis: s.analysis ?? null,
     lastEvent: s.lastEvent,
   };
 }
@@ -48,10 +49,26 @@ export async function statusCommand(releaseId: string | undefined, f: { json?: b
       ...(s.warnings ?? []).map((w) => color.yellow(`warning   ${w.message}`)),
       ...Object.entries(s.enteredAt).map(([p, t]) => `  ${p.padEnd(19)} ${t}`),
     ];
+    lines.push(...analysisLines(s));
     for (const f2 of s.outcome?.failures ?? []) lines.push(`  ✗ ${f2.name}: expected ${f2.expected}, got ${f2.got}`);
     process.stdout.write(`${lines.join("\n")}\n`);
     return EXIT.ok;
   });
+}
+
+/** Each analysis that ran: its verdict, then each metric's measurements, latest last. */
+export function analysisLines(s: ReleaseState): string[] {
+  const out: string[] = [];
+  for (const phase of ["prePromotion", "postPromotion"] as const) {
+    const run = s.analysis?.[phase];
+    if (run == null) continue;
+    out.push(`analysis  ${phase} ${run.verdict} (${run.measurements.length} measurement${run.measurements.length === 1 ? "" : "s"})`);
+    for (const m of run.measurements) {
+      const mark = m.verdict === "successful" ? color.green("✓") : m.verdict === "failed" ? color.red("✗") : color.yellow(m.verdict === "error" ? "!" : "?");
+      out.push(`  ${mark} #${m.index + 1} ${m.message}`);
+    }
+  }
+  return out;
 }
 
 export async function listCommand(f: { json?: boolean; limit?: string }, open?: OpenRuntime): Promise<number> {

@@ -6,8 +6,8 @@ import type { Phase, ReleaseSummary } from "@baton/contracts";
 const STAGES = [
   { id: "planner", label: "Plan", phases: ["requested"] },
   { id: "pod-manager", label: "Pods", phases: ["planned"] },
-  { id: "validator", label: "Validate", phases: ["validating"] },
-  { id: "traffic-switcher", label: "Switch", phases: ["awaiting_promotion", "promoting"] },
+  { id: "validator", label: "Validate", phases: ["validating", "analyzing"] },
+  { id: "traffic-switcher", label: "Switch", phases: ["inconclusive", "awaiting_promotion", "promoting", "verifying"] },
   { id: "reaper", label: "Shut down v1", phases: ["switched", "draining", "finalizing"] },
 ] as const;
 
@@ -18,7 +18,7 @@ function stageStates(r: ReleaseSummary): StageState[] {
   const current = STAGES.findIndex((s) => (s.phases as readonly Phase[]).includes(r.phase));
   if (r.phase === "completed") return STAGES.map((s) => (reached(s.phases) ? "done" : "skipped"));
   if (current >= 0) {
-    return STAGES.map((s, i) => (i < current ? "done" : i === current ? (r.phase === "awaiting_promotion" ? "waiting" : "current") : "pending"));
+    return STAGES.map((s, i) => (i < current ? "done" : i === current ? (r.phase === "awaiting_promotion" || r.phase === "inconclusive" ? "waiting" : "current") : "pending"));
   }
   // Rolling back or ended without completing: the last stage it reached is where it stopped.
   const last = STAGES.reduce((at, s, i) => (reached(s.phases) ? i : at), 0);

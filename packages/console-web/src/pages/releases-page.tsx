@@ -9,7 +9,7 @@ import { navigate } from "../router";
 // Which releases need me? Every release in the namespaces I may see, newest first, filtered by
 // namespace, app, phase or "needs attention", and updated as events arrive.
 
-const PHASES = ["requested", "planned", "validating", "awaiting_promotion", "promoting", "switched", "draining", "finalizing", "rolling_back", "completed", "rolled_back", "failed", "rejected"];
+const PHASES = ["requested", "planned", "validating", "analyzing", "inconclusive", "awaiting_promotion", "promoting", "verifying", "switched", "draining", "finalizing", "rolling_back", "completed", "rolled_back", "failed", "rejected"];
 
 interface Filters {
   namespace: string;

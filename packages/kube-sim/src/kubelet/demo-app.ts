@@ -1,9 +1,13 @@
 /**
  * The demo app a pod of `baton.dev/demo-app:<tag>` runs: a real node:http server on the pod's IP.
  * `GET /version` → the version as text; `GET /healthz` → 200 once started (503 before, and always
- * with DEMO_NEVER_READY); any other path → `{version, path, pod}` as JSON. DEMO_ERROR_RATE answers
- * that share of requests (not /healthz) with 500, evenly spaced (request n fails when
- * floor(n·rate) grows). DEMO_LATENCY_MS delays every answer but /healthz's.
+ * with DEMO_NEVER_READY); `GET /metrics` → its Prometheus metrics (demo-metrics.ts); any other path
+ * → `{version, path, pod}` as JSON. DEMO_ERROR_RATE answers that share of requests (not /healthz,
+ * not /metrics) with 500, evenly spaced (request n fails when floor(n·rate) grows).
+ * DEMO_LATENCY_MS delays every answer but /healthz's and /metrics'. The app degrades — its error
+ * rate becomes DEMO_DEGRADED_ERROR_RATE (default 1) — once it has served
+ * DEMO_DEGRADE_AFTER_REQUESTS requests, or DEMO_DEGRADE_AFTER_MS after it started (a release that
+ * turns bad only under production traffic, for post-promotion analysis).
  *
  * SIGTERM (terminate): unless DEMO_IGNORE_SIGTERM, the app stops accepting new connections and
  * answers every request still in flight, or still arriving on an open keep-alive connection, with
@@ -19,6 +23,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { Server as NetServer, type Socket } from "node:net";
 import type { DemoConfig } from "./demo-config.js";
+import { DemoMetrics } from "./demo-metrics.js";
 
 export const EXIT_KILLED = 137;
 
@@ -42,6 +47,8 @@ export class DemoApp {
   readonly #timers = new Set<NodeJS.Timeout>();
   #listenedAt = 0;
   #served = 0;
+  #degradedAt = 0;
+  readonly #metrics: DemoMetrics;
   #terminating = false;
   #exitCode: number | undefined;
   /** Requests of the current second: logged one by one, then counted by status. */
@@ -49,6 +56,7 @@ export class DemoApp {
 
   constructor(opts: DemoAppOptions) {
     this.#opts = opts;
+    this.#metrics = new DemoMetrics(opts.config.version);
     this.#server = createServer((req, res) => this.#handle(req, res));
     this.#server.on("connection", (socket: Socket) => {
       this.#sockets.add(socket);
@@ -122,8 +130,13 @@ export class DemoApp {
   #handle(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (path === "/healthz") return this.#healthz(res);
+    if (path === "/metrics") return this.#send(res, 200, "text/plain; version=0.0.4", this.#metrics.text());
     const began = Date.now();
-    res.once("finish", () => this.#logRequest(req.method ?? "GET", path, res.statusCode, Date.now() - began));
+    const arrived = performance.now();
+    res.once("finish", () => {
+      this.#metrics.observe(res.statusCode, (performance.now() - arrived) / 1000);
+      this.#logRequest(req.method ?? "GET", path, res.statusCode, Date.now() - began);
+    });
     const latency = this.#opts.config.latencyMs;
     if (latency <= 0) return this.#answer(path, res);
     this.#after(latency, () => this.#answer(path, res));
@@ -135,15 +148,27 @@ export class DemoApp {
   }
 
   #answer(path: string, res: ServerResponse): void {
-    const { version, errorRate } = this.#opts.config;
+    const { version } = this.#opts.config;
     const pod = this.#opts.pod;
     if (!this.#started()) return this.#send(res, 503, "application/json", JSON.stringify({ error: "starting", version, pod }));
     const n = ++this.#served;
-    if (Math.floor(n * errorRate) > Math.floor((n - 1) * errorRate)) {
-      return this.#send(res, 500, "application/json", JSON.stringify({ error: "injected failure (DEMO_ERROR_RATE)", version, pod }));
+    const { rate, knob } = this.#errorRate(n);
+    if (Math.floor(n * rate) > Math.floor((n - 1) * rate)) {
+      return this.#send(res, 500, "application/json", JSON.stringify({ error: `injected failure (${knob})`, version, pod }));
     }
     if (path === "/version") return this.#send(res, 200, "text/plain", version);
     this.#send(res, 200, "application/json", JSON.stringify({ version, path, pod }));
+  }
+
+  /** The error rate for request n: DEMO_ERROR_RATE, or DEMO_DEGRADED_ERROR_RATE once degraded. */
+  #errorRate(n: number): { rate: number; knob: string } {
+    const c = this.#opts.config;
+    if (this.#degradedAt === 0) {
+      const byRequests = c.degradeAfterRequests > 0 && n > c.degradeAfterRequests;
+      const byTime = c.degradeAfterMs > 0 && Date.now() - this.#listenedAt >= c.degradeAfterMs;
+      if (byRequests || byTime) this.#degradedAt = n;
+    }
+    return this.#degradedAt > 0 ? { rate: c.degradedErrorRate, knob: "DEMO_DEGRADE_AFTER_*" } : { rate: c.errorRate, knob: "DEMO_ERROR_RATE" };
   }
 
   #after(ms: number, fn: () => void): void {

@@ -10,6 +10,11 @@ export interface DemoConfig {
   readonly latencyMs: number;
   readonly drainMs: number;
   readonly ignoreSigterm: boolean;
+  /** Serving this many requests (0: never) makes the app degrade: its error rate becomes degradedErrorRate. */
+  readonly degradeAfterRequests: number;
+  /** This long after start (0: never), the app degrades likewise. */
+  readonly degradeAfterMs: number;
+  readonly degradedErrorRate: number;
 }
 
 export type DemoConfigResult = { ok: true; config: DemoConfig; ignored: string[] } | { ok: false; message: string };
@@ -56,6 +61,9 @@ export function demoConfig(tag: string, env: EnvVar[] | undefined): DemoConfigRe
     latencyMs: number(values, "DEMO_LATENCY_MS", day, errors),
     drainMs: number(values, "DEMO_DRAIN_MS", day, errors),
     ignoreSigterm: flag(values, "DEMO_IGNORE_SIGTERM", errors),
+    degradeAfterRequests: number(values, "DEMO_DEGRADE_AFTER_REQUESTS", 1e12, errors),
+    degradeAfterMs: number(values, "DEMO_DEGRADE_AFTER_MS", day, errors),
+    degradedErrorRate: values.has("DEMO_DEGRADED_ERROR_RATE") && values.get("DEMO_DEGRADED_ERROR_RATE")?.trim() !== "" ? number(values, "DEMO_DEGRADED_ERROR_RATE", 1, errors) : 1,
   };
   if (errors.length > 0) return { ok: false, message: errors.join("; ") };
   return { ok: true, config, ignored };

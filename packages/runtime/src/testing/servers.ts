@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { createServer, connect } from "node:net";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -42,9 +43,16 @@ async function waitListening(port: number, timeoutMs = 10_000): Promise<void> {
   throw new Error(`server on port ${port} did not start listening`);
 }
 
-async function managed(bin: string, args: (port: number, dir: string) => string[], scheme: string, label: string): Promise<ServerProcess> {
+async function managed(
+  bin: string,
+  args: (port: number, dir: string) => string[],
+  scheme: string,
+  label: string,
+  prepare?: (port: number, dir: string) => Promise<void>,
+): Promise<ServerProcess> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), `baton-${label}-`));
+  await prepare?.(port, dir);
   let child: ChildProcess;
   const start = async () => {
     child = spawn(bin, args(port, dir), { stdio: "ignore" });
@@ -86,4 +94,48 @@ export function startRedisServer(opts: { appendonly?: boolean } = {}): Promise<S
     "redis",
     "redis",
   );
+}
+
+/** Where the Prometheus binary is: BATON_TEST_PROMETHEUS, on the PATH, or where scripts/lib.sh ensure_prometheus puts it. */
+export function prometheusBinary(): string | undefined {
+  if (process.env.BATON_TEST_PROMETHEUS) return process.env.BATON_TEST_PROMETHEUS;
+  const fetched = join(process.env.BATON_STATE_DIR ?? join(homedir(), ".baton"), "tools/bin/prometheus");
+  if (existsSync(fetched)) return fetched;
+  const onPath = (process.env.PATH ?? "").split(":").map((d) => join(d, "prometheus")).find((f) => existsSync(f));
+  return onPath;
+}
+
+/**
+ * A Prometheus server (Debian's package) on a free port, its own TSDB folder, scraping every
+ * `scrapeIntervalMs` the targets listed in `targetsFile` (file_sd: a JSON list of
+ * `{targets: ["ip:port"], labels: {…}}`, re-read when it changes).
+ */
+export async function startPrometheusServer(opts: { scrapeIntervalMs?: number } = {}): Promise<ServerProcess & { readonly targetsFile: string }> {
+  const bin = prometheusBinary();
+  if (bin === undefined) throw new Error("no prometheus binary: run scripts/test (it fetches Debian's prometheus package), or set BATON_TEST_PROMETHEUS");
+  const every = `${opts.scrapeIntervalMs ?? 1000}ms`;
+  let targetsFile = "";
+  const server = await managed(
+    bin,
+    (port, dir) => [
+      `--config.file=${join(dir, "prometheus.yml")}`,
+      `--storage.tsdb.path=${join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--log.level=warn",
+    ],
+    "http",
+    "prometheus",
+    async (_port, dir) => {
+      targetsFile = join(dir, "targets.json");
+      await writeFile(targetsFile, "[]");
+      const config = [
+        `global: { scrape_interval: ${every}, scrape_timeout: ${every}, evaluation_interval: ${every} }`,
+        "scrape_configs:",
+        "  - job_name: pods",
+        `    file_sd_configs: [{ files: ["${targetsFile}"], refresh_interval: 1s }]`,
+      ].join("\n");
+      await writeFile(join(dir, "prometheus.yml"), `${config}\n`);
+    },
+  );
+  return Object.assign(server, { targetsFile });
 }

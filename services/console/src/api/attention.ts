@@ -15,6 +15,7 @@ export interface AttentionRule extends AttentionReason {
 
 export const NEEDS_ATTENTION: readonly AttentionRule[] = [
   { id: "awaiting_promotion", label: "awaiting promotion", holds: (s) => s.phase === "awaiting_promotion" },
+  { id: "inconclusive", label: "analysis inconclusive", holds: (s) => s.phase === "inconclusive" },
   { id: "failed", label: "failed", holds: (s) => s.phase === "failed" },
   { id: "dead_letter", label: "dead letter", holds: (s, c) => c.deadLetters.has(s.releaseId) },
 ];

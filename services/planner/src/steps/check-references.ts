@@ -1,5 +1,5 @@
 import { setHeaderOptions, type V1Secret } from "@kubernetes/client-node";
-import { grantedByConfig, secretBindingRefusal, secretUses, webhookRefusals, type Reason, type ReleaseSpec, type SecretUse } from "@baton/contracts";
+import { grantedByConfig, prometheusAddressRefusals, secretBindingRefusal, secretUses, webhookRefusals, type Reason, type ReleaseSpec, type SecretUse } from "@baton/contracts";
 import { kubeCall, kubeError, kubeStatus, isNotFound } from "@baton/runtime";
 import type { KubePorts } from "../kube.js";
 import type { PlannerOptions } from "../options.js";
@@ -20,7 +20,7 @@ export async function referenceRefusals(
   release: { namespace: string; app: string },
   opts: PlannerOptions,
 ): Promise<Reason[]> {
-  const webhooks = webhookRefusals(spec, opts.webhookHosts);
+  const webhooks = [...webhookRefusals(spec, opts.webhookHosts), ...prometheusAddressRefusals(spec, opts.prometheusAddress !== undefined)];
   const secrets = await Promise.all(secretUses(spec).map((use) => secretRefusal(kube, use, release, opts)));
   return [...webhooks, ...secrets.filter((r): r is Reason => r !== undefined)];
 }

@@ -7,7 +7,9 @@ import { rollBack } from "./on-rollback.js";
 
 // DeadlineExceeded, by the phase it was set for:
 //   planned                                   → PodsFailed naming every pod and why it is not Ready
-//   validating, awaiting_promotion, promoting → the state machine moved the release to rolling_back: tear v2 down
+//   validating, analyzing, inconclusive,
+//   awaiting_promotion, promoting, verifying  → the state machine moved the release to rolling_back: tear v2 down
+//                                               (after the traffic-switcher's switch back, where production had moved)
 //   rolling_back                              → ReleaseFailed (the rollback itself did not finish)
 // The other phases belong to other stages.
 
@@ -19,8 +21,11 @@ export function onDeadlineExceeded(deps: PodManagerDeps): Handler<"DeadlineExcee
       case "planned":
         return podsFailed(deps, ctx);
       case "validating":
+      case "analyzing":
+      case "inconclusive":
       case "awaiting_promotion":
       case "promoting":
+      case "verifying":
         return rollBack(deps, ctx);
       case "rolling_back":
         return rollbackFailed(ctx);
