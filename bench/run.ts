@@ -9,6 +9,7 @@ import { startCluster } from "./lib/cluster.js";
 import { markdownTable, progress, round } from "./lib/stats.js";
 import { measureOverhead, measureThroughput } from "./pipeline.js";
 import { measureSwitch } from "./switch.js";
+import { measureSwitchBack, startBadMetric, type SwitchBackResult } from "./switch-back.js";
 import { measureTimers } from "./timers.js";
 
 // `pnpm bench [--quick]`: every figure beside the floor measured in the same run, written to
@@ -16,8 +17,8 @@ import { measureTimers } from "./timers.js";
 
 const quick = process.argv.includes("--quick");
 const N = quick
-  ? { hops: 500, overhead: 20, throughput: 50, switchRate: 500, settleMs: 1500, timers: 2000, timerSpreadMs: 2000 }
-  : { hops: 3000, overhead: 200, throughput: 500, switchRate: 2000, settleMs: 3000, timers: 10_000, timerSpreadMs: 5000 };
+  ? { hops: 500, overhead: 20, switchBacks: 5, throughput: 50, switchRate: 500, settleMs: 1500, timers: 2000, timerSpreadMs: 2000 }
+  : { hops: 3000, overhead: 200, switchBacks: 30, throughput: 500, switchRate: 2000, settleMs: 3000, timers: 10_000, timerSpreadMs: 5000 };
 
 const OUT = resolve(import.meta.dirname, "results");
 
@@ -37,8 +38,10 @@ async function main(): Promise<void> {
   await rt.cleanup();
 
   progress("starting kube-sim and one process per stage");
-  const one = await startCluster({ replicas: 1 });
+  const badMetric = await startBadMetric(); // the web metric the switch-back releases measure
+  const one = await startCluster({ replicas: 1, env: { BATON_WEBHOOK_ALLOWED_HOSTS: badMetric.host } });
   let overhead, throughput1, switched, rss1;
+  let switchBack: SwitchBackResult | undefined;
   try {
     progress(`overhead: ${N.overhead} sequential releases of one app, every delay zero`);
     overhead = await measureOverhead(one, N.overhead);
@@ -52,7 +55,9 @@ async function main(): Promise<void> {
     progress(`throughput: ${throughput1.completed}/${throughput1.releases} completed, ${throughput1.releasesPerSecond}/s`);
   } finally {
     await one.stop();
+    await badMetric.close();
   }
+  if (switchBack === undefined) throw new Error("the switch-back was not measured");
   progress("starting two processes per stage");
   const two = await startCluster({ replicas: 2 });
   let throughput2, rss2;
@@ -95,6 +100,15 @@ async function main(): Promise<void> {
       latencyMs: switched.latency,
       releaseMs: switched.releaseMs,
     },
+    switchBack: {
+      releases: switchBack.releases,
+      hops: switchBack.hops,
+      toSwitchedBackP50Ms: switchBack.toSwitchedBack.p50,
+      toSwitchedBackP99Ms: switchBack.toSwitchedBack.p99,
+      toRolledBackP50Ms: switchBack.toRolledBack.p50,
+      toRolledBackP99Ms: switchBack.toRolledBack.p99,
+      ratioToFloor: round(switchBack.toSwitchedBack.p50 / (switchBack.hops * floor.hop.p50)),
+    },
     timers: { count: timers.count, fired: timers.fired, latenessP50Ms: timers.lateness.p50, latenessP99Ms: timers.lateness.p99 },
     rss: { maxMb: Math.max(...Object.values(rssAll)), byProcess: rssAll },
   };
@@ -112,6 +126,7 @@ function report(r: {
   overhead: { releases: number; hopsPerRelease: number; p50Ms: number; p99Ms: number; ratioToFloor: number; steps: Record<string, { p50: number; p99: number }> };
   throughput: { releases: number; releasesPerSecond: number; completed: number; twoReplicas: { releasesPerSecond: number; completed: number } };
   switch: { ratePerSecond: number; requests: number; failedRequests: number; propagationMs: number; keepAlivePropagationMs: number; latencyMs: Record<string, { p50: number; p99: number }> };
+  switchBack: { releases: number; hops: number; toSwitchedBackP50Ms: number; toSwitchedBackP99Ms: number; toRolledBackP50Ms: number; toRolledBackP99Ms: number; ratioToFloor: number };
   timers: { count: number; latenessP50Ms: number; latenessP99Ms: number };
   rss: { maxMb: number; byProcess: Record<string, number> };
 }): string {
@@ -127,6 +142,12 @@ function report(r: {
     ...Object.entries(r.switch.latencyMs).map(([when, s]) => [`  latency ${when} the release`, `${s.p50} / ${s.p99} ms`, ""]),
     ["ValidationPassed → first v2 response on a new connection", `${r.switch.propagationMs} ms`, x(r.switch.propagationMs)],
     ["ValidationPassed → first v2 response on the load's keep-alive connections", `${r.switch.keepAlivePropagationMs} ms`, "(v1 keeps them until it shuts down)"],
+    [
+      `failing post-promotion measurement → TrafficSwitchedBack (${r.switchBack.releases} releases, ${r.switchBack.hops} hops)`,
+      `${r.switchBack.toSwitchedBackP50Ms} / ${r.switchBack.toSwitchedBackP99Ms} ms`,
+      `${r.switchBack.ratioToFloor}× of ${r.switchBack.hops} hops`,
+    ],
+    ["  … → ReleaseRolledBack (v2 torn down)", `${r.switchBack.toRolledBackP50Ms} / ${r.switchBack.toRolledBackP99Ms} ms`, ""],
     [`timers: ${r.timers.count} pending, lateness`, `${r.timers.latenessP50Ms} / ${r.timers.latenessP99Ms} ms`, ""],
     ["peak RSS of a service process", `${r.rss.maxMb} MB`, ""],
   ];

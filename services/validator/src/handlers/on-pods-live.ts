@@ -4,7 +4,7 @@ import { ack, retry, step, type Handler, type HandlerContext, type Outcome } fro
 import type { ValidatorDeps } from "../deps.js";
 import { sendRequest, validationAgent } from "../steps/http-request.js";
 import { judge, type TestCheck } from "../steps/judge.js";
-import { previewUrl, waitPreviewEndpoints } from "../steps/preview-url.js";
+import { previewUrl, waitPreviewEndpoints, waitPreviewReachable } from "../steps/preview-url.js";
 import { throttle } from "../steps/throttle.js";
 import { First503, startingPodsWarnings } from "../steps/starting-pods.js";
 import { runWarmup, warmupFailure } from "../steps/warmup.js";
@@ -12,7 +12,8 @@ import { runWarmup, warmupFailure } from "../steps/warmup.js";
 // PodsLive: send the spec's test and warm-up traffic to v2 through the preview Service, then
 // emit ValidationPassed or ValidationFailed with every check's result.
 //   1. previewUrl   the preview Service's address (it must select the revision under test), and
-//                   the wait until its EndpointSlices list a ready pod of that revision
+//                   the wait until its EndpointSlices list a ready pod of that revision and
+//                   it answers HTTP (the node's proxy programs a new endpoint a moment later)
 //   2. runChecks    each test request, judged on status, body and latency (one after the other)
 //   3. runWarmup    `requests` GETs at `concurrency`, judged on the error rate
 //   4. emit         the verdict (deduplicated, so a redelivery that re-runs the reads emits once);
@@ -44,6 +45,7 @@ export function onPodsLive(deps: ValidatorDeps): Handler<"PodsLive"> {
     const first503 = new First503();
     try {
       await step("previewEndpoints", releaseId, () => waitPreviewEndpoints(deps.discovery, namespace, app, revision, signal, ctx.rt.metrics));
+      await waitPreviewReachable(baseUrl, signal);
       const checks = await step("runChecks", releaseId, () => runChecks(ctx, agent, baseUrl, v.tests, v.requestTimeoutMs, signal, first503));
       const warmup =
         v.warmup.requests === 0 || signal.aborted

@@ -1,3 +1,4 @@
+import { get } from "node:http";
 import type { CoreV1Api, DiscoveryV1Api, V1Service } from "@kubernetes/client-node";
 import { RetryableError, deploymentName, kubeCall, kubeError, previewServiceName, readyServiceEndpoints, revisionOfSelector, serviceUrlOf, type Config, type Metrics } from "@baton/runtime";
 
@@ -54,6 +55,30 @@ export async function waitPreviewEndpoints(
     if (ready.some((e) => e.pod === undefined || e.pod.startsWith(prefix))) return;
     if (signal.aborted) return;
     if (Date.now() >= until) throw new RetryableError(`Service ${namespace}/${name} lists no ready endpoint of revision ${revision} after ${ENDPOINTS_WAIT_MS / 1000} s`);
+    await new Promise((r) => setTimeout(r, ENDPOINTS_POLL_MS));
+  }
+}
+
+const REACHABLE_WAIT_MS = 10_000;
+
+/**
+ * Waits until the preview Service answers HTTP at all (any status: `GET /`, its own connection).
+ * After the EndpointSlices list a v2 pod, the node's proxy (kube-proxy, or kube-sim's) programs it
+ * a moment later; until then a connection is refused or reset. Gives up quietly after 10 s (the
+ * checks then report what they meet) and at once when `signal` aborts.
+ */
+export async function waitPreviewReachable(baseUrl: string, signal: AbortSignal): Promise<void> {
+  const until = Date.now() + REACHABLE_WAIT_MS;
+  while (!signal.aborted && Date.now() < until) {
+    const answered = await new Promise<boolean>((resolve) => {
+      const req = get(`${baseUrl}/`, { agent: false, headers: { Connection: "close", "User-Agent": "baton-validator (reachability)" }, timeout: 2000 }, (res) => {
+        res.resume();
+        resolve(true);
+      });
+      req.on("timeout", () => req.destroy(new Error("timed out")));
+      req.on("error", () => resolve(false));
+    });
+    if (answered) return;
     await new Promise((r) => setTimeout(r, ENDPOINTS_POLL_MS));
   }
 }
