@@ -49,6 +49,9 @@ async function main(): Promise<void> {
     progress(`switch: production load at ${N.switchRate} req/s while v2 is released`);
     switched = await measureSwitch(one, N.switchRate, N.settleMs);
     progress(`switch: ${switched.failedRequests} failed of ${switched.requests}; v2 served ${switched.propagationMs} ms after ValidationPassed`);
+    progress(`switch-back: ${N.switchBacks} releases whose post-promotion analysis fails at its first measurement`);
+    switchBack = await measureSwitchBack(one, N.switchBacks, badMetric.url);
+    progress(`switch-back: failing measurement → TrafficSwitchedBack p50 ${switchBack.toSwitchedBack.p50} ms, p99 ${switchBack.toSwitchedBack.p99} ms`);
     progress(`throughput: ${N.throughput} releases of different apps at once, 1 replica per stage`);
     throughput1 = await measureThroughput(one, N.throughput, 1, "tp1");
     rss1 = await one.peakRssMb();
