@@ -1,10 +1,9 @@
 import { execFile } from "node:child_process";
-import { accessSync, constants } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { waitFor } from "@baton/runtime/testing";
+import { onPath, waitFor } from "@baton/runtime/testing";
 import type { Baton } from "../harness.js";
 import { batonWithReleases } from "./release-crd.js";
 
@@ -15,16 +14,6 @@ import { batonWithReleases } from "./release-crd.js";
 
 const PROBE = { httpGet: { path: "/healthz", port: 8080 } };
 
-function onPath(cmd: string): boolean {
-  return (process.env.PATH ?? "").split(":").some((dir) => {
-    try {
-      accessSync(join(dir, cmd), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
 
 const HAVE_KUBECTL = onPath("kubectl");
 const title = HAVE_KUBECTL ? "when a release fails" : "when a release fails (SKIPPED: no kubectl on PATH; scripts/test installs Debian's kubernetes-client)";

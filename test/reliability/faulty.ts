@@ -2,12 +2,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AppsV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
-import { isTerminal, type AnyEvent, type Phase, type ReleaseState } from "@baton/contracts";
+import type { AnyEvent, Phase, ReleaseState } from "@baton/contracts";
 import { STAGES, requestControl, submit, type ControlResult, type IntakeReply } from "@baton/cli";
 import { startKubeSim, type AuditEntry, type KubeSim } from "@baton/kube-sim";
 import { createLogger, listDeadLetters, startServices, type Config, type DeadLetter, type ServiceHandle } from "@baton/runtime";
-import { openTestRuntime, startFaultProxy, testConfig, waitFor, type FaultProxy, type TestRuntime } from "@baton/runtime/testing";
-import { POD_PORT } from "./rig.js";
+import { openTestRuntime, startFaultProxy, testConfig, type FaultProxy, type TestRuntime } from "@baton/runtime/testing";
+import { POD_PORT, releaseWaits } from "./rig.js";
 
 // A cluster with faults: kube-sim behind a fault proxy (the services reach the API server only
 // through it, so a test can make a call slow, failing or hanging), the named stages in this process
@@ -82,17 +82,7 @@ export async function startFaulty(opts: FaultyOptions = {}): Promise<Faulty> {
     abort: (id) => requestControl(rt, id, "AbortRequested", { by: "reliability", reason: "test abort" }),
     promote: (id) => requestControl(rt, id, "PromotionApproved", { by: "reliability" }),
     state,
-    waitForEnd: (id, timeoutMs = 40_000) =>
-      waitFor(`release ${id} to end`, async () => {
-        const s = await state(id);
-        return s !== undefined && isTerminal(s.phase) ? s : undefined;
-      }, timeoutMs, 25),
-    waitForPhase: (id, phase, timeoutMs = 30_000) =>
-      waitFor(`release ${id} to reach ${phase}`, async () => {
-        const s = await state(id);
-        if (s !== undefined && isTerminal(s.phase) && s.phase !== phase) throw new Error(`release ${id} ended ${s.phase} (${s.outcome?.reason}) instead of reaching ${phase}`);
-        return s?.phase === phase ? s : undefined;
-      }, timeoutMs, 10),
+    ...releaseWaits(state),
     events: (id) => rt.bus.releaseEvents(id),
     deadLetters: () => listDeadLetters(rt.bus),
     writes: () => sim.audit().filter((a) => a.user !== "system:kube-sim" && (a.code ?? 0) < 300 && a.dryRun !== true),

@@ -20,6 +20,23 @@ import { envOf, spawnStage, STAGE_NAMES, type StageProc } from "./procs.js";
  */
 export const POD_PORT = 28_080;
 
+/** Waiting on a release's stored state: until it ends, or until it reaches a phase (failing at once if it ends elsewhere). */
+export function releaseWaits(state: (id: string) => Promise<ReleaseState | undefined>) {
+  return {
+    waitForEnd: (id: string, timeoutMs = 40_000): Promise<ReleaseState> =>
+      waitFor(`release ${id} to end`, async () => {
+        const s = await state(id);
+        return s !== undefined && isTerminal(s.phase) ? s : undefined;
+      }, timeoutMs, 25),
+    waitForPhase: (id: string, phase: Phase, timeoutMs = 30_000): Promise<ReleaseState> =>
+      waitFor(`release ${id} to reach ${phase}`, async () => {
+        const s = await state(id);
+        if (s !== undefined && isTerminal(s.phase) && s.phase !== phase) throw new Error(`release ${id} ended ${s.phase} (${s.outcome?.reason}) instead of reaching ${phase}`);
+        return s?.phase === phase ? s : undefined;
+      }, timeoutMs, 10),
+  };
+}
+
 export interface RigOptions {
   /** Which stage processes to start (default: the five, one process each). */
   readonly stages?: readonly string[];
@@ -69,6 +86,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   kc.loadFromString(sim.kubeconfig());
   const procs = new Map<string, StageProc>();
   const state = async (id: string) => (await rt.store.get(id))?.state;
+  const waits = releaseWaits(state);
   const rig: Rig = {
     sim,
     config,
@@ -92,17 +110,8 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
       return reply.releaseId;
     },
     state,
-    waitForEnd: (id, timeoutMs = 40_000) =>
-      waitFor(`release ${id} to end`, async () => {
-        const s = await state(id);
-        return s !== undefined && isTerminal(s.phase) ? s : undefined;
-      }, timeoutMs, 25).catch((err: Error) => Promise.reject(new Error(`${err.message}\n${diagnostics(procs)}`))),
-    waitForPhase: (id, phase, timeoutMs = 30_000) =>
-      waitFor(`release ${id} to reach ${phase}`, async () => {
-        const s = await state(id);
-        if (s !== undefined && isTerminal(s.phase) && s.phase !== phase) throw new Error(`release ${id} ended ${s.phase} (${s.outcome?.reason}) instead of reaching ${phase}`);
-        return s?.phase === phase ? s : undefined;
-      }, timeoutMs, 10),
+    waitForEnd: (id, timeoutMs) => waits.waitForEnd(id, timeoutMs).catch((err: Error) => Promise.reject(new Error(`${err.message}\n${diagnostics(procs)}`))),
+    waitForPhase: waits.waitForPhase,
     events: (id) => rt.bus.releaseEvents(id),
     writes: () => sim.audit().filter((a) => a.user !== "system:kube-sim" && (a.code ?? 0) < 300 && a.dryRun !== true),
     async stop() {

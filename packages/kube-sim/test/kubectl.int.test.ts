@@ -4,25 +4,15 @@
 // with BATON_TEST_KUBECONFIG (see target.ts). Skipped, with the reason in the test name, only when no
 // kubectl is on PATH (Debian's kubernetes-client package provides one).
 import { execFile, spawn } from "node:child_process";
-import { accessSync, constants } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { onPath } from "@baton/runtime/testing";
 import { isReady, waitFor } from "./support.js";
 import { ON_REAL, openTarget, simOnly, type Target } from "./target.js";
 
-function onPath(cmd: string): boolean {
-  return (process.env.PATH ?? "").split(":").some((dir) => {
-    try {
-      accessSync(join(dir, cmd), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
 
 const HAVE_KUBECTL = onPath("kubectl");
 const title = HAVE_KUBECTL ? "kubectl" : "kubectl (SKIPPED: no kubectl on PATH; apt-get install kubernetes-client)";

@@ -7,6 +7,6 @@ export type { FaultHandle, FaultProxy, FaultRule } from "./fault-proxy.js";
 export type { CapturedLogs } from "./logs.js";
 export { openTestRuntime, testConfig, uniquePrefix } from "./runtime.js";
 export type { TestRuntime } from "./runtime.js";
-export { freePort, prometheusBinary, startNatsServer, startPrometheusServer, startRedisServer } from "./servers.js";
+export { freePort, onPath, prometheusBinary, startNatsServer, startPrometheusServer, startRedisServer } from "./servers.js";
 export type { ServerProcess } from "./servers.js";
 export { waitFor } from "./wait.js";

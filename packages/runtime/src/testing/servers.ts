@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { accessSync, constants, existsSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { createServer, connect } from "node:net";
 import { homedir, tmpdir } from "node:os";
@@ -138,4 +138,16 @@ export async function startPrometheusServer(opts: { scrapeIntervalMs?: number } 
     },
   );
   return Object.assign(server, { targetsFile });
+}
+
+/** Whether an executable named `cmd` is on the PATH (a test that needs a tool skips, saying so, without it). */
+export function onPath(cmd: string): boolean {
+  return (process.env.PATH ?? "").split(":").some((dir) => {
+    try {
+      accessSync(join(dir, cmd), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
