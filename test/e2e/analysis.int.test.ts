@@ -1,16 +1,15 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { afterEach, describe, expect, test } from "vitest";
 import type { AnyEvent } from "@baton/contracts";
-import { freePort } from "@baton/runtime/testing";
+import { freePort, startPodPrometheus, type PodPrometheus } from "@baton/runtime/testing";
 import { names, startBaton, type Baton } from "../harness.js";
-import { startTestPrometheus, type TestPrometheus } from "../prometheus.js";
 
 // Issue 14, end to end: analysis before and after the switch, judged on the demo app's own metrics
-// as a real Prometheus scraped them (test/prometheus.ts), with the five stages, NATS, Redis and the
+// as a real Prometheus scraped them (runtime/testing pod-prometheus.ts), with the five stages, NATS, Redis and the
 // test cluster; the automatic switch-back while v1 still runs.
 
 let baton: Baton | undefined;
-let prom: TestPrometheus | undefined;
+let prom: PodPrometheus | undefined;
 const servers: Server[] = [];
 afterEach(async () => {
   await baton?.stop();
@@ -21,7 +20,7 @@ afterEach(async () => {
 });
 
 async function given(overrides: Record<string, string | number> = {}): Promise<Baton> {
-  prom = await startTestPrometheus();
+  prom = await startPodPrometheus();
   baton = await startBaton({ overrides: { BATON_PROMETHEUS_ADDRESS: prom.url, ...overrides } });
   prom.watch(baton.core, baton.ns);
   // v1, released without analysis, drains gracefully

@@ -110,7 +110,7 @@ program
 
 program
   .command("demo")
-  .description("kube-sim and all stages in this process: v1, then v2 under production traffic, then a v3 that is rolled back")
+  .description("kube-sim and all stages in this process: v1, then v2 under production traffic, a v3 that is rolled back, and a v4 switched back after the switch by its metrics")
   .option("--kubeconfig <path>", "where to write kube-sim's kubeconfig")
   .option("--console-port <n>", "the console's port on 127.0.0.1 (default: any free port)")
   .option("--no-console", "do not start the console")

@@ -7,6 +7,8 @@ export type { FaultHandle, FaultProxy, FaultRule } from "./fault-proxy.js";
 export type { CapturedLogs } from "./logs.js";
 export { openTestRuntime, testConfig, uniquePrefix } from "./runtime.js";
 export type { TestRuntime } from "./runtime.js";
+export { startPodPrometheus } from "./pod-prometheus.js";
+export type { PodPrometheus } from "./pod-prometheus.js";
 export { freePort, onPath, prometheusBinary, startNatsServer, startPrometheusServer, startRedisServer } from "./servers.js";
 export type { ServerProcess } from "./servers.js";
 export { waitFor } from "./wait.js";

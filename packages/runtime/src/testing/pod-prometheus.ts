@@ -1,8 +1,8 @@
 import { rename, writeFile } from "node:fs/promises";
 import type { CoreV1Api, V1Pod } from "@kubernetes/client-node";
-import { startPrometheusServer, type ServerProcess } from "@baton/runtime/testing";
+import { startPrometheusServer, type ServerProcess } from "./servers.js";
 
-// A real Prometheus for the analysis tests, scraping the demo app's pods of the test's cluster.
+// A real Prometheus scraping the demo app's pods of a cluster: the analysis tests' and the demo's.
 //
 // Discovery is a file (file_sd) that this harness writes from the cluster's pods, not Prometheus'
 // Kubernetes service discovery: it works the same on kube-sim and on a real API server (the
@@ -11,7 +11,7 @@ import { startPrometheusServer, type ServerProcess } from "@baton/runtime/testin
 // address its status reports, with the labels a real install relabels from it: namespace, app
 // (app.kubernetes.io/name), revision (baton.dev/revision), pod. Scrapes every second.
 
-export interface TestPrometheus {
+export interface PodPrometheus {
   readonly url: string;
   readonly server: ServerProcess;
   /** Starts keeping the discovery file in step with the pods of `namespace` (until stop). */
@@ -23,8 +23,8 @@ export interface TestPrometheus {
 
 const REFRESH_MS = 250;
 
-export async function startTestPrometheus(): Promise<TestPrometheus> {
-  const server = await startPrometheusServer({ scrapeIntervalMs: 1000 });
+export async function startPodPrometheus(opts: { scrapeIntervalMs?: number } = {}): Promise<PodPrometheus> {
+  const server = await startPrometheusServer({ scrapeIntervalMs: opts.scrapeIntervalMs ?? 1000 });
   let running = true;
   let last = "";
   let loop: Promise<void> = Promise.resolve();
