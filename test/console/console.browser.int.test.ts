@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { createServer, type Server } from "node:http";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +16,8 @@ import { startOidcProvider, type TestProvider } from "./oidc.js";
 // Issue 16, in a real browser (Debian's Chromium) against a running system — the test cluster, the
 // five stages, the console, and a real OIDC provider: sign in through the provider, watch a release
 // go through every phase live, promote it by clicking, a viewer sees no action and the server
-// refuses one anyway, a rolled-back release shows its failed check; every page passes axe-core with
+// refuses one anyway, a rolled-back release shows its failed check, an analysis shows each metric's
+// measurements against its condition as a chart (issue 14); every page passes axe-core with
 // no serious violation. Screenshots of the run go to BATON_CONSOLE_SCREENSHOTS (docs/console).
 
 // The page's globals the recorder uses when it runs in the browser (the tests compile without the DOM library).
@@ -36,7 +38,8 @@ const VERSION_TEST = (v: string) => [{ name: "version", request: { path: "/versi
 
 beforeAll(async () => {
   if (missing) return;
-  const [dist] = await Promise.all([ensureWebBuilt(), (async () => (b = await startBaton({ logLevel: "warn" })))()]);
+  // loopback may be called by the web metric provider (the analysis test's metrics endpoint)
+  const [dist] = await Promise.all([ensureWebBuilt(), (async () => (b = await startBaton({ logLevel: "warn", overrides: { BATON_WEBHOOK_ALLOWED_HOSTS: "127.0.0.1" } })))()]);
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
   provider = await startOidcProvider({
@@ -213,6 +216,45 @@ describe.skipIf(missing !== undefined)(`the console in a browser${missing ? ` (s
     expect(await alice.locator('tr[data-event="ReleaseRequested"] .event-via').textContent()).toBe("via https://ci.example.com/shop/api (build-77, main@4f2c1e0)");
     await expectAccessible(alice, "rolled-back release");
     await alice.screenshot({ path: join(shots, "release-rolled-back.png"), fullPage: true });
+  });
+
+  test("an analysis shows each metric's measurements against its condition, the failing one marked, in a chart", async () => {
+    // Given a metrics endpoint whose error rate rises: 0.01, 0.02, then 0.4
+    const rates = [0.01, 0.02, 0.4];
+    let asked = 0;
+    const metrics: Server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ errorRate: rates[Math.min(asked++, rates.length - 1)] }));
+    });
+    const port = await freePort();
+    await new Promise<void>((r) => metrics.listen(port, "127.0.0.1", r));
+    try {
+      // When a release's pre-promotion analysis measures it every second
+      const id = await b.releaseOk({
+        app: "shop",
+        image: "baton.dev/demo-app:2.0.0",
+        replicas: 1,
+        validation: { tests: VERSION_TEST("2.0.0") },
+        analysis: { prePromotion: [{ name: "error-rate", web: { url: `http://127.0.0.1:${port}/rate`, jsonPath: "$.errorRate" }, successCondition: "result < 0.1", interval: 1, count: 5 }] },
+      });
+      await alice.goto(`${url}/releases/${id}`);
+      await phaseShown(alice, "rolled_back");
+      // Then the chart has the three measurements in order, two successful and the failing one, and the threshold
+      const chart = alice.locator('figure[data-series="prePromotion/error-rate"]');
+      await chart.locator("circle.point").nth(2).waitFor();
+      expect(await chart.locator("circle.point").evaluateAll((cs) => cs.map((c) => c.getAttribute("data-verdict")))).toEqual(["successful", "successful", "failed"]);
+      expect(await chart.locator(".threshold").getAttribute("data-threshold")).toBe("0.1");
+      // the failing point sits above the threshold line, the others below it (SVG y grows downwards)
+      const ys = await chart.locator("circle.point").evaluateAll((cs) => cs.map((c) => Number(c.getAttribute("cy"))));
+      const line = Number(await chart.locator(".threshold line").getAttribute("y1"));
+      expect([ys[0]! > line, ys[1]! > line, ys[2]! < line]).toEqual([true, true, true]);
+      expect(await chart.locator(".analysis-last").textContent()).toBe("error-rate: 0.4 did not pass result < 0.1");
+      expect(await chart.locator("svg").getAttribute("aria-label")).toBe("error-rate before the switch: 3 measurements against success: result < 0.1; last: error-rate: 0.4 did not pass result < 0.1");
+      await expectAccessible(alice, "release with an analysis");
+      await alice.screenshot({ path: join(shots, "release-analysis.png"), fullPage: true });
+    } finally {
+      await new Promise((r) => metrics.close(r));
+    }
   });
 
   test("the list and an app's history read well and pass axe", async () => {

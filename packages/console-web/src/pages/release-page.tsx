@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { PodsView, ReleaseDetail, StreamMessage } from "@baton/contracts";
 import { ApiFailure, api, follow } from "../api";
 import { ActionsBar } from "../components/actions-bar";
+import { AnalysisPanel } from "../components/analysis-panel";
 import { DeadLetters } from "../components/dead-letters";
 import { EventsList } from "../components/events-list";
 import { PhaseBadge } from "../components/phase-badge";
@@ -12,8 +13,9 @@ import { ValidationPanel, type ValidationProgress } from "../components/validati
 import { dateTime } from "../format";
 import { appPath, onLink } from "../router";
 
-// What happened to this release? Its pipeline, the time in each phase, its pods, its checks, why it
-// ended as it did, every event with who triggered it, and what I may do about it now. Live.
+// What happened to this release? Its pipeline, the time in each phase, its pods, its checks, its
+// metrics against their conditions, why it ended as it did, every event with who triggered it, and
+// what I may do about it now. Live.
 
 const TERMINAL = new Set(["completed", "rolled_back", "failed", "rejected"]);
 
@@ -152,6 +154,7 @@ export function ReleasePage({ id }: { id: string }) {
           <ValidationPanel detail={detail} progress={validation} />
         </section>
       </div>
+      <AnalysisPanel events={detail.events} />
       {detail.postRelease.length > 0 && (
         <section class="panel" aria-labelledby="post-title">
           <h2 id="post-title">Post-release activities</h2>
